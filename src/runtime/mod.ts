@@ -1,0 +1,13 @@
+/**
+ * Vigil's controller runtime: informers, workqueues, controllers, leader
+ * election, events and the manager. It knows nothing of Vigil's own kinds.
+ *
+ * @module
+ */
+export * from "./clock.ts";
+export * from "./queue_metrics.ts";
+export * from "./queue.ts";
+export * from "./delaying_queue.ts";
+export * from "./rate_limiters.ts";
+export * from "./rate_limiting_queue.ts";
+export * from "./priority_queue.ts";
