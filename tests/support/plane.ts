@@ -1,0 +1,447 @@
+/**
+ * A real Kubernetes control plane on loopback for tests and `task start`:
+ * etcd, kube-apiserver (RBAC on, default admission plugins), and for the full
+ * plane kube-controller-manager, kube-scheduler, kwok (simulated nodes and
+ * kubelets) and a volume provisioner/resizer, all built from the upstream Go
+ * modules by `tests/controlplane`.
+ *
+ * Guarantees: `stop()` ends every process it started and removes its
+ * directory; each component also exits by itself when this process dies
+ * (it watches its parent), so even a SIGKILLed test run leaves nothing
+ * running.
+ *
+ * @module
+ */
+import { ensurePlaneBinary } from "./plane_build.ts";
+import { freePorts } from "./ports.ts";
+import { renderKubeconfig } from "./kubeconfig_file.ts";
+
+/** Options of {@link startPlane}. */
+export interface PlaneOptions {
+  /** `full` (default) adds controller-manager, scheduler, kwok and the provisioner. */
+  readonly mode?: "full" | "apiserver";
+  /** Extra kube-apiserver flags, e.g. `--watch-cache=false`. */
+  readonly apiserverArgs?: readonly string[];
+  /** Number of kwok nodes in a full plane; default 3. */
+  readonly nodes?: number;
+  /** Directory to run in; default a new temporary directory (removed on stop). */
+  readonly dir?: string;
+  /** Progress lines; default none. */
+  readonly log?: (line: string) => void;
+  /** How long to wait for readiness; default 120 000 ms. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Output of a finished command. */
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface Component {
+  readonly name: string;
+  readonly args: readonly string[];
+  child?: Deno.ChildProcess | undefined;
+}
+
+const COMPONENT_STOP_TIMEOUT_MS = 10_000;
+
+/** A running control plane. Create with {@link startPlane}. */
+export class Plane {
+  /** The plane's working directory (certificates, data, logs, kubeconfig). */
+  readonly dir: string;
+  /** An admin kubeconfig (group `system:masters`). */
+  readonly kubeconfigPath: string;
+  /** `https://127.0.0.1:<port>`. */
+  readonly server: string;
+  /** etcd's client URL. */
+  readonly etcdUrl: string;
+  readonly #binary: string;
+  readonly #components = new Map<string, Component>();
+  readonly #ownsDir: boolean;
+  readonly #log: (line: string) => void;
+  readonly #readyTimeoutMs: number;
+  #http: Deno.HttpClient | undefined;
+  #stopped = false;
+
+  /** @internal use {@link startPlane} */
+  constructor(init: {
+    binary: string;
+    dir: string;
+    ownsDir: boolean;
+    server: string;
+    etcdUrl: string;
+    log: (line: string) => void;
+    readyTimeoutMs: number;
+  }) {
+    this.#binary = init.binary;
+    this.dir = init.dir;
+    this.#ownsDir = init.ownsDir;
+    this.kubeconfigPath = `${init.dir}/admin.kubeconfig`;
+    this.server = init.server;
+    this.etcdUrl = init.etcdUrl;
+    this.#log = init.log;
+    this.#readyTimeoutMs = init.readyTimeoutMs;
+  }
+
+  /** The `vigil-plane` binary (also runs `kubectl`). */
+  get binary(): string {
+    return this.#binary;
+  }
+
+  /** PIDs of the components currently running, by name. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.#components.values()) if (c.child) out[c.name] = c.child.pid;
+    return out;
+  }
+
+  /** Runs `kubectl` against this plane as admin. */
+  async kubectl(args: readonly string[], options: { stdin?: string } = {}): Promise<CommandResult> {
+    const child = new Deno.Command(this.#binary, {
+      args: ["kubectl", `--kubeconfig=${this.kubeconfigPath}`, ...args],
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /** Like {@link kubectl} but throws with kubectl's stderr on a non-zero exit. */
+  async kubectlOk(args: readonly string[], options: { stdin?: string } = {}): Promise<string> {
+    const result = await this.kubectl(args, options);
+    if (result.code !== 0) {
+      throw new Error(`Cannot run kubectl ${args.join(" ")}: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+  }
+
+  /** Stops kube-apiserver and starts it again on the same port; resolves once it is ready. */
+  async restartApiServer(): Promise<void> {
+    await this.stopApiServer();
+    await this.startApiServer();
+  }
+
+  /** Stops kube-apiserver alone (the rest of the plane keeps running). */
+  async stopApiServer(): Promise<void> {
+    const c = this.#components.get("kube-apiserver");
+    if (c) await this.#stopComponent(c);
+  }
+
+  /** Starts kube-apiserver again after {@link stopApiServer}; resolves once it is ready. */
+  async startApiServer(): Promise<void> {
+    const c = this.#components.get("kube-apiserver");
+    if (!c) throw new Error("Cannot start kube-apiserver: this plane never had one");
+    this.#spawn(c);
+    await this.waitReady();
+  }
+
+  /**
+   * Compacts etcd up to its current revision, so that watches and lists from
+   * any older `resourceVersion` get `410 Gone`. Returns the revision.
+   */
+  async compactEtcd(): Promise<number> {
+    const range = await fetch(`${this.etcdUrl}/v3/kv/range`, {
+      method: "POST",
+      body: JSON.stringify({ key: btoa("\0"), range_end: btoa("\0"), limit: 1, keys_only: true }),
+    });
+    const body = await range.json() as { header?: { revision?: string } };
+    const revision = Number(body.header?.revision);
+    if (!Number.isFinite(revision)) throw new Error("Cannot read etcd's revision");
+    const res = await fetch(`${this.etcdUrl}/v3/kv/compaction`, {
+      method: "POST",
+      body: JSON.stringify({ revision: String(revision), physical: true }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`Cannot compact etcd to ${revision}: ${text}`);
+    return revision;
+  }
+
+  /** Resolves once the apiserver's `/readyz` answers 200, or throws after the ready timeout. */
+  async waitReady(): Promise<void> {
+    const deadline = Date.now() + this.#readyTimeoutMs;
+    let last = "no answer yet";
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`${this.server}/readyz`, { client: await this.#client() });
+        last = `${res.status} ${(await res.text()).slice(-300)}`;
+        if (res.ok) return;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      const c = this.#components.get("kube-apiserver");
+      if (c?.child === undefined) break;
+      await delay(250);
+    }
+    throw new Error(
+      `Cannot reach a ready kube-apiserver at ${this.server}: ${last}\n` +
+        (await this.logTail("kube-apiserver")),
+    );
+  }
+
+  /** The last lines of a component's log, for failure messages. */
+  async logTail(name: string, lines = 30): Promise<string> {
+    try {
+      const text = await Deno.readTextFile(`${this.dir}/logs/${name}.log`);
+      return `--- last lines of ${name}.log ---\n` + text.split("\n").slice(-lines).join("\n");
+    } catch {
+      return `(no log for ${name})`;
+    }
+  }
+
+  /** Stops every component (reverse start order) and removes the directory it created. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const c of [...this.#components.values()].reverse()) await this.#stopComponent(c);
+    this.#http?.close();
+    this.#http = undefined;
+    if (this.#ownsDir) await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+
+  /** @internal */
+  async addComponent(name: string, args: readonly string[]): Promise<void> {
+    const c: Component = { name, args };
+    this.#components.set(name, c);
+    this.#spawn(c);
+    // A component that dies at once (bad flag, port taken) should fail loudly here.
+    await delay(300);
+    if (c.child === undefined) {
+      throw new Error(`Cannot start ${name}: it exited at once\n${await this.logTail(name)}`);
+    }
+  }
+
+  #spawn(c: Component): void {
+    const log = `${this.dir}/logs/${c.name}.log`;
+    const quoted = [this.#binary, c.name, ...c.args].map(shellQuote).join(" ");
+    // exec keeps the component's pid equal to the child's, so signals reach it.
+    const child = new Deno.Command("sh", {
+      args: ["-c", `exec ${quoted} >>${shellQuote(log)} 2>&1`],
+      env: { VIGIL_PLANE_EXIT_WITH_PARENT: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    c.child = child;
+    child.status.then(() => {
+      if (c.child === child) c.child = undefined;
+    });
+  }
+
+  async #stopComponent(c: Component): Promise<void> {
+    const child = c.child;
+    if (!child) return;
+    c.child = undefined;
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, COMPONENT_STOP_TIMEOUT_MS);
+    await child.status;
+    clearTimeout(timer);
+  }
+
+  async #client(): Promise<Deno.HttpClient> {
+    if (this.#http === undefined) {
+      const pki = `${this.dir}/pki`;
+      this.#http = Deno.createHttpClient({
+        caCerts: [await Deno.readTextFile(`${pki}/ca.crt`)],
+        cert: await Deno.readTextFile(`${pki}/admin.crt`),
+        key: await Deno.readTextFile(`${pki}/admin.key`),
+      });
+    }
+    return this.#http;
+  }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Builds (first time only) and starts a control plane; resolves once the
+ * apiserver is ready and, for a full plane, every kwok node is Ready.
+ *
+ * @throws {Error} with the failing component's log tail when it cannot start.
+ */
+export async function startPlane(options: PlaneOptions = {}): Promise<Plane> {
+  const log = options.log ?? (() => {});
+  const binary = await ensurePlaneBinary({ log });
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "vigil-plane-" });
+  await Deno.mkdir(`${dir}/logs`, { recursive: true });
+  const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = freePorts(6) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const plane = new Plane({
+    binary,
+    dir,
+    ownsDir,
+    server,
+    etcdUrl,
+    log,
+    readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+  });
+  try {
+    await bootstrap(plane, options, { etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort });
+    return plane;
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+}
+
+async function bootstrap(
+  plane: Plane,
+  options: PlaneOptions,
+  ports: Record<"etcdPort" | "etcdPeerPort" | "apiPort" | "kcmPort" | "schedPort" | "kwokPort", number>,
+): Promise<void> {
+  const dir = plane.dir;
+  const pki = `${dir}/pki`;
+  const started = performance.now();
+  const pkiRun = await new Deno.Command(plane.binary, { args: ["pki", `--dir=${pki}`] }).output();
+  if (!pkiRun.success) throw new Error(`Cannot create certificates: ${new TextDecoder().decode(pkiRun.stderr)}`);
+  const ca = await Deno.readTextFile(`${pki}/ca.crt`);
+  for (const user of ["admin", "controller-manager", "scheduler"]) {
+    await Deno.writeTextFile(
+      `${dir}/${user}.kubeconfig`,
+      renderKubeconfig(plane.server, {
+        caPem: ca,
+        certPem: await Deno.readTextFile(`${pki}/${user}.crt`),
+        keyPem: await Deno.readTextFile(`${pki}/${user}.key`),
+        user,
+      }),
+    );
+  }
+
+  const peer = `http://127.0.0.1:${ports.etcdPeerPort}`;
+  await plane.addComponent("etcd", [
+    "--name=vigil",
+    `--data-dir=${dir}/etcd`,
+    `--listen-client-urls=${plane.etcdUrl}`,
+    `--advertise-client-urls=${plane.etcdUrl}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=vigil=${peer}`,
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ]);
+  await plane.addComponent("kube-apiserver", [
+    `--etcd-servers=${plane.etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    // The kubernetes Service endpoint may not be loopback; nothing here needs it.
+    "--endpoint-reconciler-type=none",
+    `--secure-port=${ports.apiPort}`,
+    `--tls-cert-file=${pki}/apiserver.crt`,
+    `--tls-private-key-file=${pki}/apiserver.key`,
+    `--client-ca-file=${pki}/ca.crt`,
+    `--service-account-key-file=${pki}/sa.pub`,
+    `--service-account-signing-key-file=${pki}/sa.key`,
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    "--service-cluster-ip-range=10.96.0.0/16",
+    "--authorization-mode=Node,RBAC",
+    "--allow-privileged=true",
+    "--profiling=false",
+    ...(options.apiserverArgs ?? []),
+  ]);
+  await plane.waitReady();
+  if ((options.mode ?? "full") === "apiserver") return;
+
+  const authArgs = (user: string) => [
+    `--kubeconfig=${dir}/${user}.kubeconfig`,
+    `--authentication-kubeconfig=${dir}/${user}.kubeconfig`,
+    `--authorization-kubeconfig=${dir}/${user}.kubeconfig`,
+    "--bind-address=127.0.0.1",
+    "--leader-elect=false",
+  ];
+  await plane.addComponent("kube-controller-manager", [
+    ...authArgs("controller-manager"),
+    `--secure-port=${ports.kcmPort}`,
+    `--service-account-private-key-file=${pki}/sa.key`,
+    `--root-ca-file=${pki}/ca.crt`,
+    `--cluster-signing-cert-file=${pki}/ca.crt`,
+    `--cluster-signing-key-file=${pki}/ca.key`,
+    "--use-service-account-credentials=true",
+    "--controllers=*",
+  ]);
+  await plane.addComponent("kube-scheduler", [
+    ...authArgs("scheduler"),
+    `--secure-port=${ports.schedPort}`,
+  ]);
+  await plane.addComponent("kwok", [
+    `--kubeconfig=${dir}/admin.kubeconfig`,
+    "--manage-all-nodes=false",
+    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+    "--node-lease-duration-seconds=40",
+    "--cidr=10.244.0.0/16",
+    "--node-ip=10.0.0.1",
+    `--server-address=127.0.0.1:${ports.kwokPort}`,
+  ]);
+  await plane.addComponent("provisioner", [`--kubeconfig=${dir}/admin.kubeconfig`]);
+  const nodes = options.nodes ?? 3;
+  await plane.kubectlOk(["apply", "-f", "-"], { stdin: nodeManifests(nodes) });
+  const wait = await plane.kubectl([
+    "wait",
+    "--for=condition=Ready",
+    "node",
+    "--all",
+    `--timeout=${Math.round((options.readyTimeoutMs ?? 120_000) / 1000)}s`,
+  ]);
+  if (wait.code !== 0) {
+    throw new Error(`Cannot get kwok nodes Ready: ${wait.stderr}\n${await plane.logTail("kwok")}`);
+  }
+  options.log?.(
+    `control plane ready in ${((performance.now() - started) / 1000).toFixed(1)} s at ${plane.server}`,
+  );
+}
+
+function nodeManifests(count: number): string {
+  const items = Array.from({ length: count }, (_, i) => {
+    const name = `kwok-node-${i}`;
+    const resources = { cpu: "32", memory: "256Gi", pods: "110", "ephemeral-storage": "1Ti" };
+    return {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name,
+        annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+        labels: {
+          "kubernetes.io/hostname": name,
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/arch": "amd64",
+          "topology.kubernetes.io/zone": `zone-${"abc"[i % 3]}`,
+          type: "kwok",
+        },
+      },
+      status: { allocatable: resources, capacity: resources },
+    };
+  });
+  return JSON.stringify({ apiVersion: "v1", kind: "List", items });
+}
