@@ -1,0 +1,16 @@
+/**
+ * The Database API: versioned schemas, CRD, catalog, defaulting, validation and conversion.
+ *
+ * @module
+ */
+
+export * from "./quantity.ts";
+export * from "./cron.ts";
+export * from "./engine_parameters.ts";
+export * from "./catalog.ts";
+export * from "./schema_common.ts";
+export * from "./status_schema.ts";
+export * from "./database_v1.ts";
+export * from "./database_v1beta1.ts";
+export * from "./database_v1alpha1.ts";
+export * from "./crd.ts";
