@@ -1,0 +1,315 @@
+/**
+ * The list/watch state machine (kube-rs `watcher`, client-go `reflector.go`),
+ * yielding closed event types. Hand-written because client-node's
+ * ListWatch/makeInformer never requests bookmarks, stops silently when a
+ * watch dies, reconnects without backoff (a request storm after an apiserver
+ * restart), and has no streaming list.
+ *
+ * ## Guarantees
+ * - Every (re)list is framed: `init`, `initApply`…, `initDone`; a consumer
+ *   that replaces its cache on `initDone` is exactly in sync with the list.
+ * - Lists are paginated (`limit`/`continue`); a `410 Gone`, whether on a
+ *   page, on opening the watch or as a watch `ERROR` event, causes a relist.
+ * - Watches ask for bookmarks and a server timeout of 5–10 min (random, as
+ *   client-go); a normal end re-watches from the last resourceVersion at once.
+ * - Network errors, 5xx and 429 (and any other failure) retry with
+ *   {@link Backoff}; a 429's Retry-After is waited at least.
+ * - A watch silent for `inactivityTimeoutMs` is dropped and re-opened.
+ * - Streaming lists (`sendInitialEvents`) are used when the server takes them;
+ *   a 4xx refusal, or a stream that never marks the end of its initial events,
+ *   switches this watcher to paginated lists for good.
+ *
+ * ## Assumptions
+ * The first list is a consistent read (no `resourceVersion`), so pagination
+ * is honoured by every apiserver version.
+ *
+ * @module
+ */
+import {
+  errorFromResponse,
+  GoneError,
+  KubeApiError,
+  type KubeClient,
+  TooManyRequestsError,
+} from "../kube/mod.ts";
+import { getLogger, type Logger } from "../observability/log.ts";
+import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { type Clock, realClock } from "./clock.ts";
+import { apiVersionOf, type KubeObject, type Resource, resourcePath } from "./resource.ts";
+
+/** What a watcher yields. */
+export type WatchEvent<T> =
+  | { readonly type: "init" }
+  | { readonly type: "initApply"; readonly obj: T }
+  | { readonly type: "initDone" }
+  | { readonly type: "apply"; readonly obj: T }
+  | { readonly type: "delete"; readonly obj: T };
+
+/** The part of {@link KubeClient} a watcher needs (tests pass a fake). */
+export type WatchClient = Pick<KubeClient, "request" | "stream">;
+
+/** Options of {@link Watcher}. */
+export interface WatcherOptions {
+  /** Only this namespace; default all namespaces. */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Items per list page; default 500. */
+  readonly pageSize?: number;
+  /** Try a streaming list first; default true. */
+  readonly streamingList?: boolean;
+  /** Restart a watch silent this long; default 180 000 ms (bookmarks come every ~60 s). */
+  readonly inactivityTimeoutMs?: number;
+  /** Lower bound of the random server-side watch timeout; default 300 s (so 5–10 min). */
+  readonly minWatchTimeoutSeconds?: number;
+  /** Reconnect backoff; defaults are client-go's reflector values. */
+  readonly backoff?: BackoffOptions;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly log?: Logger;
+}
+
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+
+class StreamEnded extends Error {
+  override name = "StreamEnded";
+}
+
+interface RawEvent {
+  type: string;
+  object: KubeObject;
+}
+
+/** Lists then watches one resource, forever, until the signal aborts. */
+export class Watcher<T extends KubeObject = KubeObject> {
+  readonly #client: WatchClient;
+  readonly #resource: Resource;
+  readonly #options: WatcherOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #backoff: Backoff;
+  readonly #log: Logger;
+  #streaming: boolean;
+  #rv: string | undefined;
+
+  constructor(client: WatchClient, resource: Resource, options: WatcherOptions = {}) {
+    this.#client = client;
+    this.#resource = resource;
+    this.#options = options;
+    this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = new Backoff({ clock: this.#clock, random: this.#random, ...options.backoff });
+    this.#streaming = options.streamingList ?? true;
+    this.#log = (options.log ?? getLogger("watcher")).child({
+      resource: `${resource.plural}.${apiVersionOf(resource)}`,
+    });
+  }
+
+  /** Whether the next relist will try a streaming list. */
+  get streamingList(): boolean {
+    return this.#streaming;
+  }
+
+  /**
+   * Yields events until `signal` aborts, then returns (it never throws for
+   * API or network failures: it retries them).
+   */
+  async *events(signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    while (!signal.aborted) {
+      try {
+        if (this.#rv === undefined) {
+          if (this.#streaming) yield* this.#watch(signal, true);
+          else yield* this.#list(signal);
+        } else {
+          yield* this.#watch(signal, false);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof GoneError) {
+          this.#log.info("resourceVersion expired; relisting", { rv: this.#rv });
+          this.#rv = undefined;
+          continue;
+        }
+        let delayMs = this.#backoff.next();
+        if (err instanceof TooManyRequestsError && err.retryAfterSeconds !== undefined) {
+          delayMs = Math.max(delayMs, err.retryAfterSeconds * 1000);
+        }
+        this.#log.warn("list/watch failed; retrying", { err, delayMs: Math.round(delayMs) });
+        try {
+          await this.#clock.sleep(delayMs, signal);
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  #query(): Record<string, string | number | undefined> {
+    return {
+      labelSelector: this.#options.labelSelector,
+      fieldSelector: this.#options.fieldSelector,
+    };
+  }
+
+  #path(): string {
+    return this.#options.namespace === undefined
+      ? resourcePath(this.#resource)
+      : resourcePath(this.#resource, { namespace: this.#options.namespace });
+  }
+
+  #fill(obj: KubeObject, kind: string | undefined): T {
+    if (obj.apiVersion === undefined) obj.apiVersion = apiVersionOf(this.#resource);
+    if (obj.kind === undefined && kind !== undefined) obj.kind = kind;
+    return obj as T;
+  }
+
+  async *#list(signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    let cont: string | undefined;
+    let rv = "";
+    let first = true;
+    do {
+      const page = await this.#client.request<
+        {
+          kind?: string;
+          metadata?: { resourceVersion?: string; continue?: string };
+          items?: KubeObject[];
+        }
+      >("GET", this.#path(), {
+        query: { ...this.#query(), limit: this.#options.pageSize ?? 500, continue: cont },
+        signal,
+      });
+      const kind = this.#resource.kind ?? page.kind?.replace(/List$/, "");
+      if (first) yield { type: "init" };
+      first = false;
+      for (const item of page.items ?? []) yield { type: "initApply", obj: this.#fill(item, kind) };
+      rv = page.metadata?.resourceVersion ?? rv;
+      cont = page.metadata?.continue || undefined;
+    } while (cont !== undefined);
+    this.#rv = rv;
+    yield { type: "initDone" };
+  }
+
+  async *#watch(signal: AbortSignal, initial: boolean): AsyncGenerator<WatchEvent<T>> {
+    const minSeconds = this.#options.minWatchTimeoutSeconds ?? 300;
+    const timeoutSeconds = Math.floor(minSeconds * (1 + this.#random()));
+    const query = {
+      ...this.#query(),
+      watch: "true",
+      allowWatchBookmarks: "true",
+      timeoutSeconds,
+      ...(initial
+        ? { sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan" }
+        : { resourceVersion: this.#rv }),
+    };
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const inactivityMs = this.#options.inactivityTimeoutMs ?? 180_000;
+    let timer = this.#clock.setTimeout(
+      () => local.abort(new StreamEnded("inactive")),
+      inactivityMs,
+    );
+    const touch = () => {
+      this.#clock.clearTimeout(timer);
+      timer = this.#clock.setTimeout(() => local.abort(new StreamEnded("inactive")), inactivityMs);
+    };
+    let initDone = !initial;
+    try {
+      let stream: ReadableStream<Uint8Array>;
+      try {
+        stream = await this.#client.stream(this.#path(), { query, signal: local.signal });
+      } catch (err) {
+        if (initial && this.#refusesStreaming(err)) {
+          this.#log.info("streaming list not supported; using paginated lists", { err });
+          this.#streaming = false;
+          yield* this.#list(signal);
+          return;
+        }
+        throw err;
+      }
+      if (initial) yield { type: "init" };
+      const openedAt = this.#clock.now();
+      let received = 0;
+      for await (const raw of readEvents(stream)) {
+        touch();
+        received++;
+        const obj = raw.object;
+        switch (raw.type) {
+          case "ADDED":
+          case "MODIFIED":
+            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
+            yield { type: initDone ? "apply" : "initApply", obj: this.#fill(obj, undefined) };
+            break;
+          case "DELETED":
+            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
+            yield { type: "delete", obj: this.#fill(obj, undefined) };
+            break;
+          case "BOOKMARK":
+            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
+            if (!initDone && obj.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
+              initDone = true;
+              yield { type: "initDone" };
+            }
+            break;
+          case "ERROR": {
+            const status = obj as { code?: number; reason?: string; message?: string };
+            throw errorFromResponse(status.code ?? 500, status, {
+              method: "WATCH",
+              path: this.#path(),
+            });
+          }
+        }
+      }
+      if (!initDone) throw new StreamEnded("the stream ended before its initial events did");
+      if (received === 0 && this.#clock.now() - openedAt < 1000) {
+        // client-go's "very short watch": a server closing at once must not become a hot loop.
+        throw new Error("Cannot watch: the server closed the watch at once with no events");
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (err instanceof StreamEnded || local.signal.reason instanceof StreamEnded) {
+        if (!initDone) {
+          this.#log.info("streaming list gave no end marker; using paginated lists");
+          this.#streaming = false;
+          this.#rv = undefined;
+        } else {
+          this.#log.info("watch silent too long; re-watching", { rv: this.#rv });
+        }
+        return;
+      }
+      if (!initDone) this.#rv = undefined;
+      throw err;
+    } finally {
+      this.#clock.clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      local.abort();
+    }
+  }
+
+  #refusesStreaming(err: unknown): boolean {
+    return err instanceof KubeApiError && err.status >= 400 && err.status < 500 &&
+      err.status !== 401 && err.status !== 403 && err.status !== 410 && err.status !== 429;
+  }
+}
+
+/** Parses a watch body: one JSON event per line. */
+export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<RawEvent> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line !== "") yield JSON.parse(line) as RawEvent;
+      }
+    }
+    if (buffer.trim() !== "") yield JSON.parse(buffer) as RawEvent;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
