@@ -14,3 +14,8 @@ export * from "./database_v1.ts";
 export * from "./database_v1beta1.ts";
 export * from "./database_v1alpha1.ts";
 export * from "./crd.ts";
+export * from "./config_file.ts";
+export * from "./field_problem.ts";
+export * from "./default_database.ts";
+export * from "./validate_database.ts";
+export * from "./convert.ts";
