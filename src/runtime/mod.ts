@@ -17,3 +17,6 @@ export * from "./watcher.ts";
 export * from "./store.ts";
 export * from "./reflector.ts";
 export * from "./informer.ts";
+export * from "./resource_lock.ts";
+export * from "./lease_lock.ts";
+export * from "./leader_election.ts";

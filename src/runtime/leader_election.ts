@@ -1,0 +1,278 @@
+/**
+ * Leader election with client-go's semantics and defaults
+ * (`tools/leaderelection/leaderelection.go`). Hand-written: client-node has
+ * no leader election.
+ *
+ * ## Guarantees
+ * - At most one candidate believes it leads, provided clocks run at the same
+ *   rate: others judge expiry by their *own* clock from when they last saw
+ *   the record change, never by the record's timestamps.
+ * - A leader that cannot renew within `renewDeadlineMs` of its last renewal
+ *   aborts the signal given to `onStartedLeading` — before the lease
+ *   (`leaseDurationMs` ≥ `renewDeadlineMs`) can expire for anyone else.
+ * - On a graceful stop the leader waits for its leader work to return, then
+ *   releases the lease (holder `""`, duration 1 s, as `ReleaseOnCancel`), so a
+ *   standby takes over on its next retry instead of after a full lease.
+ *
+ * ## What the process does when leadership is lost
+ * {@link LeaderElector.run} resolves `{type: "lost"}`; the manager then stops
+ * everything and its `start()` resolves `{reason: "leaderElectionLost"}`, and
+ * `main.ts` exits non-zero so that the pod restarts — controller-runtime's
+ * choice. We keep it because a reconcile that ignored its abort signal may
+ * still be writing, and per-process state (rate limiters, caches assumed
+ * exclusive) is only trustworthy again after a clean start; a restart count
+ * is also the signal operators already alert on.
+ *
+ * @module
+ */
+import { NotFoundError } from "../kube/mod.ts";
+import { getLogger, type Logger } from "../observability/log.ts";
+import { type Clock, realClock } from "./clock.ts";
+import type { LeaderElectionRecord, ResourceLock } from "./resource_lock.ts";
+
+/** Callbacks; each is optional. */
+export interface LeaderCallbacks {
+  /** Leader work; stop when `signal` aborts. Awaited before the lease is released. */
+  onStartedLeading?(signal: AbortSignal): void | Promise<void>;
+  /** Called once `run` is done leading (or never led), always. */
+  onStoppedLeading?(): void;
+  /** Called when the observed holder changes (including to this candidate). */
+  onNewLeader?(identity: string): void;
+}
+
+/** Options of {@link LeaderElector}; defaults are client-go's. */
+export interface LeaderElectorOptions extends LeaderCallbacks {
+  /** How long others wait after the last observed change; default 15 000 ms. */
+  readonly leaseDurationMs?: number;
+  /** How long a leader keeps trying to renew; default 10 000 ms. */
+  readonly renewDeadlineMs?: number;
+  /** Wait between attempts; default 2 000 ms. */
+  readonly retryPeriodMs?: number;
+  /** Release the lease on graceful stop; default true. */
+  readonly releaseOnCancel?: boolean;
+  /** For logs and metrics; default the lock's description. */
+  readonly name?: string;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly log?: Logger;
+  /** Reports leadership changes (for `leader_election_master_status`). */
+  readonly onLeadingChange?: (leading: boolean) => void;
+}
+
+/** How {@link LeaderElector.run} ended. */
+export type LeaderElectionOutcome =
+  | { readonly type: "stopped" }
+  | { readonly type: "lost" };
+
+const JITTER_FACTOR = 1.2;
+
+/** Competes for a lock and runs leader work while holding it. */
+export class LeaderElector {
+  readonly #lock: ResourceLock;
+  readonly #o: Required<
+    Pick<LeaderElectorOptions, "leaseDurationMs" | "renewDeadlineMs" | "retryPeriodMs">
+  >;
+  readonly #options: LeaderElectorOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  #observed: LeaderElectionRecord | undefined;
+  #observedVersion = "";
+  #observedAt = 0;
+  #reportedLeader = "";
+  #leading = false;
+
+  /** @throws {RangeError} unless leaseDuration > renewDeadline > 1.2 × retryPeriod > 0. */
+  constructor(lock: ResourceLock, options: LeaderElectorOptions = {}) {
+    this.#lock = lock;
+    this.#options = options;
+    this.#o = {
+      leaseDurationMs: options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: options.retryPeriodMs ?? 2_000,
+    };
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = this.#o;
+    if (!(leaseDurationMs > renewDeadlineMs)) {
+      throw new RangeError("Cannot elect: leaseDurationMs must be greater than renewDeadlineMs");
+    }
+    if (!(renewDeadlineMs > JITTER_FACTOR * retryPeriodMs) || retryPeriodMs <= 0) {
+      throw new RangeError("Cannot elect: renewDeadlineMs must exceed 1.2 × retryPeriodMs > 0");
+    }
+    this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? Math.random;
+    this.#log = (options.log ?? getLogger("leader-election")).child({
+      lock: options.name ?? lock.describe(),
+      identity: lock.identity,
+    });
+  }
+
+  /** Whether this candidate currently holds the lock. */
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** The identity last seen holding the lock (`""` for none). */
+  get leader(): string {
+    return this.#observed?.holderIdentity ?? "";
+  }
+
+  /**
+   * Campaigns until leading, leads until `signal` aborts or renewal fails,
+   * then returns. Never throws for lock errors (they are retried).
+   */
+  async run(signal: AbortSignal): Promise<LeaderElectionOutcome> {
+    try {
+      if (!(await this.#acquire(signal))) return { type: "stopped" };
+      this.#setLeading(true);
+      this.#log.info("became leader");
+      const work = new AbortController();
+      const onAbort = () => work.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const leaderWork = Promise.resolve()
+        .then(() => this.#options.onStartedLeading?.(work.signal))
+        .catch((err) => this.#log.error("leader work failed", { err }));
+      const renewed = await this.#renewLoop(signal);
+      work.abort(renewed ? signal.reason : new Error("leader election lost"));
+      signal.removeEventListener("abort", onAbort);
+      if (!renewed) {
+        this.#setLeading(false);
+        this.#log.error("leader election lost: could not renew within the renew deadline");
+        await leaderWork;
+        return { type: "lost" };
+      }
+      await leaderWork;
+      if (this.#options.releaseOnCancel ?? true) await this.#release();
+      this.#setLeading(false);
+      return { type: "stopped" };
+    } finally {
+      this.#options.onStoppedLeading?.();
+    }
+  }
+
+  async #acquire(signal: AbortSignal): Promise<boolean> {
+    while (!signal.aborted) {
+      if (await this.#tryAcquireOrRenew(signal)) return true;
+      const wait = this.#o.retryPeriodMs * (1 + this.#random() * JITTER_FACTOR);
+      try {
+        await this.#clock.sleep(wait, signal);
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Renews every retry period; false once the renew deadline passed without success. */
+  async #renewLoop(signal: AbortSignal): Promise<boolean> {
+    let lastRenew = this.#clock.now();
+    while (!signal.aborted) {
+      try {
+        await this.#clock.sleep(this.#o.retryPeriodMs, signal);
+      } catch {
+        return true;
+      }
+      const deadline = lastRenew + this.#o.renewDeadlineMs;
+      const attempt = new AbortController();
+      const timer = this.#clock.setTimeout(
+        () => attempt.abort(new Error("renew deadline passed")),
+        deadline - this.#clock.now(),
+      );
+      const onAbort = () => attempt.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      let ok = false;
+      try {
+        // Poll within the deadline, as client-go's PollImmediateUntil.
+        while (!attempt.signal.aborted) {
+          if (await this.#tryAcquireOrRenew(attempt.signal)) {
+            ok = true;
+            break;
+          }
+          await this.#clock.sleep(this.#o.retryPeriodMs, attempt.signal).catch(() => {});
+        }
+      } finally {
+        this.#clock.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+      }
+      if (ok) lastRenew = this.#clock.now();
+      else if (signal.aborted) return true;
+      else return false;
+    }
+    return true;
+  }
+
+  async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    const now = this.#clock.now();
+    const desired = {
+      holderIdentity: this.#lock.identity,
+      leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
+      acquireTimeMs: now,
+      renewTimeMs: now,
+      leaseTransitions: 0,
+    };
+    try {
+      let current;
+      try {
+        current = await this.#lock.get(signal);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        await this.#lock.create(desired, signal);
+        this.#observe(desired, "created", this.#clock.now());
+        return true;
+      }
+      if (current.version !== this.#observedVersion) {
+        this.#observe(current.record, current.version, now);
+      }
+      const held = current.record.holderIdentity !== "" &&
+        current.record.holderIdentity !== this.#lock.identity;
+      if (held && this.#observedAt + this.#o.leaseDurationMs > now) return false;
+      const record = current.record.holderIdentity === this.#lock.identity
+        ? {
+          ...desired,
+          acquireTimeMs: current.record.acquireTimeMs,
+          leaseTransitions: current.record.leaseTransitions,
+        }
+        : { ...desired, leaseTransitions: current.record.leaseTransitions + 1 };
+      await this.#lock.update(record, signal);
+      this.#observe(record, "self", this.#clock.now());
+      return true;
+    } catch (err) {
+      if (!signal.aborted) this.#log.debug("cannot acquire or renew the lock", { err });
+      return false;
+    }
+  }
+
+  #observe(record: LeaderElectionRecord, version: string, at: number): void {
+    this.#observed = record;
+    this.#observedVersion = version;
+    this.#observedAt = at;
+    if (record.holderIdentity !== this.#reportedLeader) {
+      this.#reportedLeader = record.holderIdentity;
+      if (record.holderIdentity !== "") {
+        this.#log.info("new leader observed", { leader: record.holderIdentity });
+        this.#options.onNewLeader?.(record.holderIdentity);
+      }
+    }
+  }
+
+  async #release(): Promise<void> {
+    const now = this.#clock.now();
+    const record: LeaderElectionRecord = {
+      holderIdentity: "",
+      leaseDurationSeconds: 1,
+      acquireTimeMs: now,
+      renewTimeMs: now,
+      leaseTransitions: this.#observed?.leaseTransitions ?? 0,
+    };
+    try {
+      await this.#lock.update(record);
+      this.#log.info("released the lease");
+    } catch (err) {
+      this.#log.warn("cannot release the lease; it will expire", { err });
+    }
+  }
+
+  #setLeading(leading: boolean): void {
+    this.#leading = leading;
+    this.#options.onLeadingChange?.(leading);
+  }
+}

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import {
+  FakeClock,
+  LeaderElector,
+  MemoryLock,
+  MemoryLockCell,
+  toMicroTime,
+} from "../../../src/runtime/mod.ts";
+import "./_fake_client.ts";
+
+function candidate(cell: MemoryLockCell, id: string, clock: FakeClock) {
+  const events: string[] = [];
+  let workAbortedAt: number | undefined;
+  const elector = new LeaderElector(new MemoryLock(cell, id), {
+    clock,
+    random: () => 0,
+    onStartedLeading: (signal) => {
+      events.push(`started@${clock.now()}`);
+      return new Promise<void>((resolve) => {
+        signal.addEventListener("abort", () => {
+          workAbortedAt = clock.now();
+          resolve();
+        }, { once: true });
+      });
+    },
+    onStoppedLeading: () => events.push("stopped"),
+    onNewLeader: (who) => events.push(`leader:${who}`),
+  });
+  const ac = new AbortController();
+  const run = elector.run(ac.signal);
+  return { elector, events, ac, run, workAbortedAt: () => workAbortedAt };
+}
+
+Deno.test("leader election acquires a free lock and renews it every retry period", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  assert.equal(a.elector.isLeader(), true);
+  assert.deepEqual(a.events, ["leader:a", `started@${clock.now()}`]);
+  const acquired = cell.current!.record;
+  assert.equal(acquired.leaseTransitions, 0);
+  assert.equal(acquired.leaseDurationSeconds, 15);
+  await clock.advance(2000);
+  const renewed = cell.current!.record;
+  assert.equal(renewed.renewTimeMs, acquired.renewTimeMs + 2000);
+  assert.equal(renewed.acquireTimeMs, acquired.acquireTimeMs, "renewal keeps acquireTime");
+  a.ac.abort();
+  assert.deepEqual(await a.run, { type: "stopped" });
+});
+
+Deno.test("leader election keeps a standby out while the leader renews", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  await clock.advance(60_000);
+  assert.equal(b.elector.isLeader(), false);
+  assert.deepEqual(b.events, ["leader:a"]);
+  b.ac.abort();
+  a.ac.abort();
+  await Promise.all([a.run, b.run]);
+});
+
+Deno.test("a leader that cannot renew aborts its work before the lease can expire for others", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  await clock.advance(4000);
+  const lastRenew = cell.current!.record.renewTimeMs;
+  const failing = new Error("apiserver unreachable for a");
+  cell.failing = failing;
+  let bLeadAt: number | undefined;
+  for (let t = 0; t < 30_000 && bLeadAt === undefined; t += 100) {
+    await clock.advance(100);
+    if (clock.now() >= lastRenew + 10_000) cell.failing = undefined; // b can reach it again
+    if (b.elector.isLeader()) bLeadAt = clock.now();
+  }
+  assert.deepEqual(await a.run, { type: "lost" });
+  const aborted = a.workAbortedAt();
+  assert.ok(
+    aborted !== undefined && aborted <= lastRenew + 10_000,
+    `aborted at +${aborted! - lastRenew}`,
+  );
+  assert.ok(
+    bLeadAt !== undefined && bLeadAt >= lastRenew + 15_000,
+    `b led at +${bLeadAt! - lastRenew}`,
+  );
+  assert.ok(aborted < bLeadAt);
+  assert.equal(cell.current!.record.leaseTransitions, 1);
+  b.ac.abort();
+  await b.run;
+});
+
+Deno.test("takeover of an expired lease increments leaseTransitions", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  cell.write({
+    holderIdentity: "dead",
+    leaseDurationSeconds: 15,
+    acquireTimeMs: 0,
+    renewTimeMs: 0,
+    leaseTransitions: 3,
+  });
+  const b = candidate(cell, "b", clock);
+  await clock.advance(0);
+  const seenAt = clock.now();
+  await clock.advance(14_000);
+  assert.equal(
+    b.elector.isLeader(),
+    false,
+    "expiry counts from when b saw the record, not renewTime",
+  );
+  await clock.advance(2_000);
+  assert.equal(b.elector.isLeader(), true);
+  assert.ok(clock.now() - seenAt >= 15_000);
+  assert.equal(cell.current!.record.leaseTransitions, 4);
+  assert.equal(cell.current!.record.holderIdentity, "b");
+  b.ac.abort();
+  await b.run;
+});
+
+Deno.test("a graceful stop releases the lease so a standby takes over on its next retry", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  await clock.advance(1000);
+  a.ac.abort();
+  await a.run;
+  assert.deepEqual(a.events.slice(-1), ["stopped"]);
+  assert.equal(cell.current!.record.holderIdentity, "");
+  assert.equal(cell.current!.record.leaseDurationSeconds, 1);
+  const releasedAt = clock.now();
+  await clock.advance(2000);
+  assert.equal(b.elector.isLeader(), true);
+  assert.ok(clock.now() - releasedAt <= 2000);
+  b.ac.abort();
+  await b.run;
+});
+
+Deno.test("leader election rejects timings that break its safety argument", () => {
+  const lock = new MemoryLock(new MemoryLockCell(), "x");
+  assert.throws(() => new LeaderElector(lock, { leaseDurationMs: 10_000 }), RangeError);
+  assert.throws(() => new LeaderElector(lock, { retryPeriodMs: 9_000 }), RangeError);
+});
+
+Deno.test("lease times are written as MicroTime", () => {
+  assert.equal(toMicroTime(Date.UTC(2006, 0, 2, 15, 4, 5, 123)), "2006-01-02T15:04:05.123000Z");
+});
