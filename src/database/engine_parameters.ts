@@ -203,11 +203,13 @@ function range(spec: ParameterSpec, format: (n: number) => string): string {
   return `${low} to ${high}`;
 }
 
-function formatBytes(n: number): string {
-  for (const [unit, factor] of [["TB", 1024 * GB], ["GB", GB], ["MB", MB], ["kB", KB]] as const) {
-    if (n >= factor && n % factor === 0) return `${n / factor}${unit}`;
+function formatBytes(n: number, engine: Engine = "postgres"): string {
+  const units = engine === "postgres" ? ["TB", "GB", "MB", "kB", "B"] : ["T", "G", "M", "K", ""];
+  const factors = [1024 * GB, GB, MB, KB];
+  for (const [i, factor] of factors.entries()) {
+    if (n >= factor && n % factor === 0) return `${n / factor}${units[i]}`;
   }
-  return `${n}B`;
+  return `${n}${units[4]}`;
 }
 
 /** Describes, for an error message, what values a parameter accepts. */
@@ -229,9 +231,11 @@ export function describeAccepted(engine: Engine, spec: ParameterSpec): string {
     case "size": {
       const units = engine === "postgres" ? "B, kB, MB, GB, TB" : "K, M, G, T";
       const multiple = spec.multipleOfBytes
-        ? `, a multiple of ${formatBytes(spec.multipleOfBytes)}`
+        ? `, a multiple of ${formatBytes(spec.multipleOfBytes, engine)}`
         : "";
-      return `a size ${range(spec, formatBytes)}${multiple}; bare numbers are in ${
+      return `a size ${
+        range(spec, (n) => formatBytes(n, engine))
+      }${multiple}; bare numbers are in ${
         engine === "postgres" ? spec.unit : "bytes"
       }; units ${units}`;
     }
