@@ -20,3 +20,5 @@ export * from "./informer.ts";
 export * from "./resource_lock.ts";
 export * from "./lease_lock.ts";
 export * from "./leader_election.ts";
+export * from "./event_correlator.ts";
+export * from "./event_recorder.ts";
