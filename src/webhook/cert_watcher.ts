@@ -1,0 +1,187 @@
+/**
+ * Serving certificates read from a directory and reloaded when it changes,
+ * after controller-runtime's `certwatcher`.
+ *
+ * The directory is a cert-manager Secret mount (`tls.crt`, `tls.key`). The
+ * kubelet updates such a mount by writing a new timestamped directory and
+ * atomically renaming the `..data` symlink, so the watcher watches the whole
+ * directory, re-reads *both* files after any event, and swaps only to a pair
+ * that parses and matches. A periodic poll catches what events miss (some
+ * filesystems and container runtimes deliver none).
+ *
+ * @module
+ */
+import { type CertificatePair, parseCertificatePair } from "./certificate_pair.ts";
+import type { CertListener, CertSource } from "./cert_source.ts";
+import { type Logger, noopLogger } from "./logger.ts";
+
+/** Options of {@linkcode CertWatcher}. */
+export interface CertWatcherOptions {
+  /** Certificate chain file name in the directory. Default `"tls.crt"`. */
+  certFile?: string;
+  /** Private key file name in the directory. Default `"tls.key"`. */
+  keyFile?: string;
+  /** Period of the fallback poll, in milliseconds. Default 10000 (controller-runtime's). */
+  pollIntervalMs?: number;
+  /**
+   * Delay between a filesystem event and the re-read, in milliseconds; the
+   * events of one atomic update arrive within it and cause one read. Default 100.
+   */
+  settleMs?: number;
+  /** Where loads and rejected pairs are logged. Default: nowhere. */
+  logger?: Logger;
+}
+
+/**
+ * A {@linkcode CertSource} backed by a certificate directory.
+ *
+ * Guarantees: listeners only ever see pairs whose key matches the
+ * certificate; a pair is announced once, in load order; a bad or half-written
+ * pair is logged and the previous pair stays current.
+ */
+export class CertWatcher implements CertSource {
+  #dir: string;
+  #certPath: string;
+  #keyPath: string;
+  #pollIntervalMs: number;
+  #settleMs: number;
+  #logger: Logger;
+  #current: CertificatePair | undefined;
+  #listeners = new Set<CertListener>();
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  #reading: Promise<void> = Promise.resolve();
+  #lastError = "";
+
+  /** Creates a watcher for `dir`; nothing is read until `load` or `start`. */
+  constructor(dir: string, options: CertWatcherOptions = {}) {
+    this.#dir = dir;
+    this.#certPath = `${dir}/${options.certFile ?? "tls.crt"}`;
+    this.#keyPath = `${dir}/${options.keyFile ?? "tls.key"}`;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 10_000;
+    this.#settleMs = options.settleMs ?? 100;
+    this.#logger = options.logger ?? noopLogger;
+  }
+
+  /** The current pair, or `undefined` before the first successful load. */
+  current(): CertificatePair | undefined {
+    return this.#current;
+  }
+
+  /** Whether a certificate is loaded; what `/readyz` reports. */
+  ready(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /** Calls `listener` with every pair loaded from now on. @returns an unsubscribe function. */
+  subscribe(listener: CertListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Reads both files now and makes the pair current if it changed.
+   *
+   * @returns the current pair.
+   * @throws {CertificateError} when the pair does not parse or match, and
+   * `Deno.errors.NotFound` (or another I/O error) when a file cannot be read;
+   * the previous pair then stays current.
+   */
+  load(): Promise<CertificatePair> {
+    const run = this.#reading.then(() => this.#read());
+    this.#reading = run.then(() => {}, () => {});
+    return run;
+  }
+
+  /**
+   * Loads, then watches the directory and polls until `signal` aborts.
+   *
+   * A failing first load is logged, not thrown: the mount may appear later,
+   * and {@linkcode ready} says whether one has been loaded. Resolves once the
+   * watch, the timers and any read in progress are finished.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    await this.#loadQuietly();
+    let watcher: Deno.FsWatcher | undefined;
+    try {
+      watcher = Deno.watchFs(this.#dir, { recursive: false });
+    } catch (err) {
+      this.#logger.warn("Cannot watch certificate directory; polling only", {
+        dir: this.#dir,
+        error: String(err),
+      });
+    }
+    const poll = setInterval(() => this.#schedule(0), this.#pollIntervalMs);
+    const stopped = new Promise<void>((resolve) => {
+      signal.addEventListener("abort", () => {
+        watcher?.close();
+        resolve();
+      }, { once: true });
+    });
+    try {
+      if (watcher === undefined) {
+        await stopped;
+      } else {
+        for await (const _event of watcher) this.#schedule(this.#settleMs);
+        await stopped;
+      }
+    } finally {
+      clearInterval(poll);
+      clearTimeout(this.#settleTimer);
+      this.#settleTimer = undefined;
+      await this.#reading;
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#settleTimer !== undefined) return;
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      void this.#loadQuietly();
+    }, delayMs);
+  }
+
+  async #loadQuietly(): Promise<void> {
+    try {
+      await this.load();
+      this.#lastError = "";
+    } catch (err) {
+      const message = String(err);
+      // A rotation in progress can show a new certificate with the old key for
+      // a moment; log each distinct failure once instead of on every poll.
+      if (message !== this.#lastError) {
+        this.#lastError = message;
+        this.#logger.warn("Cannot load certificate; keeping the current one", {
+          dir: this.#dir,
+          error: message,
+        });
+      }
+    }
+  }
+
+  async #read(): Promise<CertificatePair> {
+    const [certPem, keyPem] = await Promise.all([
+      Deno.readTextFile(this.#certPath),
+      Deno.readTextFile(this.#keyPath),
+    ]);
+    const current = this.#current;
+    if (current !== undefined && current.certPem === certPem && current.keyPem === keyPem) {
+      return current;
+    }
+    const pair = parseCertificatePair(certPem, keyPem);
+    this.#current = pair;
+    this.#logger.info("certificate loaded", {
+      dir: this.#dir,
+      fingerprint: pair.fingerprint,
+      notAfter: pair.notAfter.toISOString(),
+    });
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(pair);
+      } catch (err) {
+        this.#logger.error("certificate listener failed", { error: String(err) });
+      }
+    }
+    return pair;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Self-signed mode: a throw-away CA and a serving certificate signed by it.
+ *
+ * For development and for running the operator outside a cluster; production
+ * uses cert-manager. Keys are ECDSA P-256 made with WebCrypto; certificates are
+ * built with `@peculiar/x509`.
+ *
+ * @module
+ */
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+
+/** Options of {@linkcode generateSelfSigned}. */
+export interface SelfSignedOptions {
+  /** DNS subject alternative names, e.g. `vigil-webhook.vigil-system.svc`. Default: none. */
+  dnsNames?: readonly string[];
+  /** IP subject alternative names, e.g. `127.0.0.1`. Default: none. */
+  ipAddresses?: readonly string[];
+  /** Common name of the CA. Default `"vigil-webhook-ca"`. */
+  caCommonName?: string;
+  /** Validity of the CA, in days. Default 3650. */
+  caValidityDays?: number;
+  /** Validity of the serving certificate, in days. Default 365. */
+  validityDays?: number;
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+/** PEM output of {@linkcode generateSelfSigned}. */
+export interface SelfSignedBundle {
+  /** The CA certificate: what goes into `caBundle` and client trust stores. */
+  caCertPem: string;
+  /** The CA private key (PKCS#8); keep it only if more certificates will be signed. */
+  caKeyPem: string;
+  /** The serving certificate (leaf only). */
+  certPem: string;
+  /** The serving private key (PKCS#8). */
+  keyPem: string;
+}
+
+const DAY_MS = 86_400_000;
+// Backdating absorbs clock skew between this process and the API server.
+const BACKDATE_MS = 3_600_000;
+const EC_PARAMS: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
+const SIGNING: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
+
+/**
+ * Generates a CA and a serving certificate for the given names.
+ *
+ * Guarantees: the leaf is signed by the CA, carries the SANs given, has
+ * `serverAuth` extended key usage and is not a CA; the CA may sign only
+ * end-entity certificates (path length 0).
+ *
+ * @throws {TypeError} when neither a DNS name nor an IP address is given.
+ *
+ * @example
+ * ```ts ignore
+ * const tls = await generateSelfSigned({
+ *   dnsNames: ["vigil-webhook.vigil-system.svc", "localhost"],
+ *   ipAddresses: ["127.0.0.1"],
+ * });
+ * await writeCertDirectory("/tmp/vigil-certs", tls);
+ * ```
+ */
+export async function generateSelfSigned(
+  options: SelfSignedOptions = {},
+): Promise<SelfSignedBundle> {
+  const dnsNames = options.dnsNames ?? [];
+  const ipAddresses = options.ipAddresses ?? [];
+  if (dnsNames.length === 0 && ipAddresses.length === 0) {
+    throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
+  }
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const notBefore = new Date(now - BACKDATE_MS);
+  const caKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
+  const caName = `CN=${options.caCommonName ?? "vigil-webhook-ca"}`;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: caName,
+    notBefore,
+    notAfter: new Date(now + (options.caValidityDays ?? 3650) * DAY_MS),
+    keys: caKeys,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+
+  const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
+  const names: x509.JsonGeneralName[] = [
+    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
+    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
+  ];
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: `CN=${dnsNames[0] ?? ipAddresses[0]}`,
+    issuer: ca.subject,
+    notBefore,
+    notAfter: new Date(now + (options.validityDays ?? 365) * DAY_MS),
+    publicKey: leafKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+
+  return {
+    caCertPem: ca.toString("pem") + "\n",
+    caKeyPem: await privateKeyPem(caKeys.privateKey),
+    certPem: leaf.toString("pem") + "\n",
+    keyPem: await privateKeyPem(leafKeys.privateKey),
+  };
+}
+
+/**
+ * Writes a bundle in cert-manager's Secret layout: `tls.crt`, `tls.key`, `ca.crt`.
+ *
+ * Each file is written to a temporary name and renamed into place, so a
+ * reader never sees a half-written file; a {@linkcode CertWatcher} may still
+ * see the new certificate before the new key and skips that mismatched state.
+ * The key is written with mode 0600.
+ *
+ * @throws {Deno.errors.NotFound} or other I/O errors when `dir` is not writable.
+ */
+export async function writeCertDirectory(dir: string, bundle: SelfSignedBundle): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await writeAtomically(`${dir}/ca.crt`, bundle.caCertPem, 0o644);
+  await writeAtomically(`${dir}/tls.key`, bundle.keyPem, 0o600);
+  await writeAtomically(`${dir}/tls.crt`, bundle.certPem, 0o644);
+}
+
+async function writeAtomically(path: string, data: string, mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(tmp, data, { mode });
+  await Deno.rename(tmp, path);
+}
+
+async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const der = await crypto.subtle.exportKey("pkcs8", key);
+  return x509.PemConverter.encode(der, "PRIVATE KEY") + "\n";
+}
+
+function randomSerial(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  // A positive, non-zero serial (RFC 5280 §4.1.2.2): clear the sign bit, set a low bit.
+  bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x01;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

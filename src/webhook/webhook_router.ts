@@ -1,0 +1,272 @@
+/**
+ * The HTTP side of the webhook server without the listener: routing by path,
+ * request checks, review decoding, handler deadlines and metrics.
+ *
+ * Kept apart from the TLS listener so that it can be tested with plain
+ * `Request` objects and reused behind any server.
+ *
+ * @module
+ */
+import {
+  type AdmissionHandler,
+  type AdmissionResponse,
+  decodeAdmissionReview,
+  errored,
+  review,
+} from "./admission_review.ts";
+import {
+  answerConversion,
+  conversionFailed,
+  type ConversionHandler,
+  decodeConversionReview,
+} from "./conversion_review.ts";
+import { HandlerTimeoutError, ReviewDecodeError } from "./errors.ts";
+import { type Logger, noopLogger } from "./logger.ts";
+import { noopWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
+import { oneLine } from "./_issues.ts";
+import { readBodyLimited, TOO_LARGE } from "./_read_body.ts";
+
+/** Default body limit: 3 MiB, the API server's own request size limit. */
+export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Default handler deadline; must stay below the webhook's `timeoutSeconds` (default 10). */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 8_000;
+
+/** Options of {@linkcode WebhookRouter}. */
+export interface WebhookRouterOptions {
+  /** Largest accepted body, in bytes; larger bodies get 413. Default 3 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Deadline of one handler call, in milliseconds. Default 8000. Keep it below
+   * the webhook configuration's `timeoutSeconds` so that the API server gets
+   * this package's answer rather than its own timeout.
+   */
+  handlerTimeoutMs?: number;
+  /** Where handler failures and timeouts are logged. Default: nowhere. */
+  logger?: Logger;
+  /** Request metrics. Default: none. */
+  metrics?: WebhookMetrics;
+}
+
+type Route =
+  | { kind: "admission"; handler: AdmissionHandler }
+  | { kind: "conversion"; handler: ConversionHandler };
+
+/**
+ * Routes webhook requests to admission and conversion handlers by exact path.
+ *
+ * Guarantees of {@linkcode WebhookRouter.handle}: it never rejects; unknown
+ * paths get 404, other methods than POST 405, other content types than
+ * `application/json` 415, bodies over the limit 413, undecodable reviews 400
+ * with a one-line reason; every decoded review gets a well-formed review
+ * response carrying its uid, `errored(504)`/`Failure` after the deadline and
+ * `errored(500)`/`Failure` when the handler throws.
+ */
+export class WebhookRouter {
+  #routes = new Map<string, Route>();
+  #maxBodyBytes: number;
+  #timeoutMs: number;
+  #logger: Logger;
+  #metrics: WebhookMetrics;
+
+  /** Creates a router with no routes. */
+  constructor(options: WebhookRouterOptions = {}) {
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#timeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    this.#logger = options.logger ?? noopLogger;
+    this.#metrics = options.metrics ?? noopWebhookMetrics;
+    if (!(this.#timeoutMs > 0)) throw new RangeError("Cannot create router: handlerTimeoutMs <= 0");
+    if (!(this.#maxBodyBytes > 0)) throw new RangeError("Cannot create router: maxBodyBytes <= 0");
+  }
+
+  /**
+   * Serves AdmissionReviews posted to `path` (e.g. `/validate-vigil-dev-v1-database`).
+   *
+   * @throws {TypeError} when `path` does not start with `/` or is taken.
+   */
+  registerAdmission(path: string, handler: AdmissionHandler): this {
+    return this.#register(path, { kind: "admission", handler });
+  }
+
+  /**
+   * Serves ConversionReviews posted to `path` (e.g. `/convert`).
+   *
+   * @throws {TypeError} when `path` does not start with `/` or is taken.
+   */
+  registerConversion(path: string, handler: ConversionHandler): this {
+    return this.#register(path, { kind: "conversion", handler });
+  }
+
+  /** The registered paths, in registration order. */
+  paths(): string[] {
+    return [...this.#routes.keys()];
+  }
+
+  /** Answers one HTTP request; never rejects. */
+  async handle(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    const route = this.#routes.get(path);
+    if (route === undefined) return text(404, `Cannot serve ${oneLine(path)}: no webhook here`);
+    const done = this.#metrics.requestStarted(path);
+    let response: Response;
+    try {
+      response = await this.#serve(path, route, request);
+    } catch (err) {
+      // Only reachable through a bug or a body stream failing mid-read.
+      this.#logger.error("webhook request failed", { webhook: path, error: String(err) });
+      response = text(500, "Cannot answer review: internal error");
+    }
+    done(response.status);
+    return response;
+  }
+
+  #register(path: string, route: Route): this {
+    if (!path.startsWith("/")) {
+      throw new TypeError(`Cannot register webhook: path "${path}" does not start with "/"`);
+    }
+    if (this.#routes.has(path)) {
+      throw new TypeError(`Cannot register webhook: path "${path}" is already registered`);
+    }
+    this.#routes.set(path, route);
+    return this;
+  }
+
+  async #serve(path: string, route: Route, request: Request): Promise<Response> {
+    if (request.method !== "POST") {
+      return text(405, `Cannot serve ${request.method} ${path}: only POST is allowed`, {
+        allow: "POST",
+      });
+    }
+    const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]?.trim();
+    if (mediaType?.toLowerCase() !== "application/json") {
+      return text(
+        415,
+        `Cannot decode review: content type "${oneLine(mediaType ?? "")}" is not application/json`,
+      );
+    }
+    const length = Number(request.headers.get("content-length") ?? "0");
+    if (length > this.#maxBodyBytes) return this.#tooLarge();
+    let body: unknown;
+    try {
+      const bytes = await readBodyLimited(request.body, this.#maxBodyBytes);
+      if (bytes === TOO_LARGE) return this.#tooLarge();
+      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (err) {
+      return text(400, `Cannot decode review: body is not valid UTF-8 JSON: ${String(err)}`);
+    }
+    try {
+      return route.kind === "admission"
+        ? json(await this.#admit(path, route.handler, decodeAdmissionReview(body), request.signal))
+        : json(
+          await this.#convert(path, route.handler, decodeConversionReview(body), request.signal),
+        );
+    } catch (err) {
+      if (err instanceof ReviewDecodeError) return text(400, err.message);
+      throw err;
+    }
+  }
+
+  #tooLarge(): Response {
+    return text(413, `Cannot decode review: body exceeds ${this.#maxBodyBytes} bytes`);
+  }
+
+  async #admit(
+    path: string,
+    handler: AdmissionHandler,
+    req: ReturnType<typeof decodeAdmissionReview>,
+    clientSignal: AbortSignal,
+  ) {
+    const outcome = await this.#withDeadline(path, clientSignal, (signal) => handler(req, signal));
+    let response: AdmissionResponse;
+    if (outcome.ok) {
+      response = isAdmissionResponse(outcome.value)
+        ? outcome.value
+        : errored(500, "Cannot answer AdmissionReview: handler returned no AdmissionResponse");
+    } else if (outcome.error instanceof HandlerTimeoutError) {
+      this.#logger.warn("admission handler timed out", { webhook: path, uid: req.uid });
+      response = errored(504, outcome.error);
+    } else {
+      this.#logger.error("admission handler failed", {
+        webhook: path,
+        uid: req.uid,
+        error: String(outcome.error),
+      });
+      response = errored(500, outcome.error);
+    }
+    return review(req.uid, response);
+  }
+
+  async #convert(
+    path: string,
+    handler: ConversionHandler,
+    req: ReturnType<typeof decodeConversionReview>,
+    clientSignal: AbortSignal,
+  ) {
+    const logged: ConversionHandler = async (objects, version, signal) => {
+      try {
+        return await handler(objects, version, signal);
+      } catch (err) {
+        this.#logger.warn("conversion failed", { webhook: path, uid: req.uid, error: String(err) });
+        throw err;
+      }
+    };
+    const outcome = await this.#withDeadline(
+      path,
+      clientSignal,
+      (signal) => answerConversion(req, logged, signal),
+    );
+    if (outcome.ok) return outcome.value;
+    this.#logger.warn("conversion handler timed out", { webhook: path, uid: req.uid });
+    return conversionFailed(req.uid, String((outcome.error as Error).message));
+  }
+
+  /** Runs `work` until it settles or the deadline passes, whichever is first. */
+  async #withDeadline<T>(
+    path: string,
+    clientSignal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    const controller = new AbortController();
+    const timeout = new HandlerTimeoutError(path, this.#timeoutMs);
+    let expire: (() => void) | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      expire = () => reject(timeout);
+    });
+    const timer = setTimeout(() => {
+      controller.abort(timeout);
+      expire?.();
+    }, this.#timeoutMs);
+    const onClientGone = () => controller.abort(clientSignal.reason);
+    clientSignal.addEventListener("abort", onClientGone, { once: true });
+    try {
+      const value = await Promise.race([
+        Promise.resolve().then(() => work(controller.signal)),
+        expired,
+      ]);
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      clearTimeout(timer);
+      clientSignal.removeEventListener("abort", onClientGone);
+    }
+  }
+}
+
+function isAdmissionResponse(value: unknown): value is AdmissionResponse {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { allowed?: unknown }).allowed === "boolean";
+}
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+function text(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${oneLine(message)}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
