@@ -1,0 +1,120 @@
+/**
+ * fast-check generators of schema-valid Databases in every served version.
+ *
+ * @module
+ */
+
+import fc from "fast-check";
+import type {
+  DatabaseStatus,
+  DatabaseV1,
+  DatabaseV1alpha1,
+  DatabaseV1beta1,
+  ObjectMeta,
+} from "../../../src/database/mod.ts";
+import { supportedVersions } from "../../../src/database/mod.ts";
+
+const opt = { requiredKeys: [] as never[] };
+
+/** Objects as they arrive over the wire: JSON, plain prototypes (fast-check may use null ones). */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value));
+}
+
+const versions = fc.constantFrom(...supportedVersions("postgres"), ...supportedVersions("mysql"));
+const sizes = fc.constantFrom("1Gi", "10Gi", "500Mi", "1.5Ti", "100G", "2e9");
+const quantity = fc.oneof(
+  fc.constantFrom("100m", "1", "2Gi", "256Mi", "1.5"),
+  fc.integer({ min: 0, max: 64 }),
+);
+const schedules = fc.constantFrom("@daily", "@hourly", "0 3 * * *", "*/15 * * * *", "@every 6h");
+
+/** Object metadata, sometimes with annotations, labels or nothing at all. */
+export const metadataArb: fc.Arbitrary<ObjectMeta> = fc.record({
+  name: fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/),
+  namespace: fc.constantFrom("default", "shop"),
+  generation: fc.integer({ min: 1, max: 100 }),
+  labels: fc.dictionary(fc.constantFrom("app", "team", "tier"), fc.string({ maxLength: 8 })),
+  annotations: fc.dictionary(
+    fc.constantFrom("note", "example.com/owner"),
+    fc.string({ maxLength: 8 }),
+  ),
+}, opt);
+
+/** A status, identical in every version. */
+export const statusArb: fc.Arbitrary<DatabaseStatus> = fc.record({
+  phase: fc.constantFrom("Pending" as const, "Running" as const, "Upgrading" as const),
+  replicas: fc.integer({ min: 0, max: 10 }),
+  readyReplicas: fc.integer({ min: 0, max: 10 }),
+  ready: fc.constantFrom("0/1", "2/3"),
+  currentVersion: versions,
+  observedGeneration: fc.integer({ min: 0, max: 100 }),
+  endpoints: fc.record({
+    readWrite: fc.constant("db.shop.svc:5432"),
+    readOnly: fc.constant("db-ro.shop.svc:5432"),
+  }, opt),
+  conditions: fc.array(
+    fc.record({
+      type: fc.constantFrom("Ready", "Available"),
+      status: fc.constantFrom("True" as const, "False" as const, "Unknown" as const),
+      lastTransitionTime: fc.constant("2026-11-22T10:00:00Z"),
+      reason: fc.constantFrom("AllReady", "Scaling"),
+      message: fc.string({ maxLength: 10 }),
+      observedGeneration: fc.integer({ min: 0, max: 100 }),
+    }, { requiredKeys: ["type", "status", "lastTransitionTime", "reason", "message"] }),
+    { maxLength: 2 },
+  ),
+}, opt);
+
+const resources = fc.record({
+  requests: fc.record({ cpu: quantity, memory: quantity }, opt),
+  limits: fc.record({ cpu: quantity, memory: quantity }, opt),
+}, opt);
+
+const config = fc.dictionary(
+  fc.constantFrom("max_connections", "work_mem", "wal_level", "slow_query_log"),
+  fc.string({ maxLength: 6 }),
+  { maxKeys: 4 },
+);
+
+const v1Spec = fc.record({
+  engine: fc.constantFrom("postgres" as const, "mysql" as const),
+  version: versions,
+  replicas: fc.integer({ min: 1, max: 10 }),
+  storageSize: sizes,
+  storageClassName: fc.constantFrom("fast", "standard"),
+  resources,
+  config,
+  backupSchedule: schedules,
+  image: fc.constantFrom("registry.example.com/mirror/postgres:17.5", "mysql:8.4.5"),
+  pvcDeletionPolicy: fc.constantFrom("Retain" as const, "Delete" as const),
+}, opt);
+
+/** Any schema-valid v1 Database. */
+export const v1Arb: fc.Arbitrary<DatabaseV1> = fc.record({
+  apiVersion: fc.constant("vigil.dev/v1" as const),
+  kind: fc.constant("Database" as const),
+  metadata: metadataArb,
+  spec: v1Spec,
+  status: statusArb,
+}, { requiredKeys: ["apiVersion", "kind"] }).map(plain);
+
+/** Any schema-valid v1beta1 Database. */
+export const v1beta1Arb: fc.Arbitrary<DatabaseV1beta1> = v1Arb.map((db) => {
+  const { image: _image, ...spec } = db.spec ?? {};
+  return { ...db, apiVersion: "vigil.dev/v1beta1" as const, ...(db.spec ? { spec } : {}) };
+});
+
+/** Any schema-valid v1alpha1 Database, including non-canonical `size` strings such as "03". */
+export const v1alpha1Arb: fc.Arbitrary<DatabaseV1alpha1> = fc.record({
+  apiVersion: fc.constant("vigil.dev/v1alpha1" as const),
+  kind: fc.constant("Database" as const),
+  metadata: metadataArb,
+  spec: fc.record({
+    size: fc.stringMatching(/^[0-9]{1,3}$/),
+    dbVersion: versions,
+    storage: sizes,
+    backup: fc.boolean(),
+  }, opt),
+  status: statusArb,
+}, { requiredKeys: ["apiVersion", "kind"] }).map(plain);
