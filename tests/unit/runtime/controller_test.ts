@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import type { LogFields, Logger } from "../../../src/observability/log.ts";
+import {
+  and,
+  Controller,
+  enqueueForOwner,
+  FakeClock,
+  flush,
+  generationChanged,
+  ignoreStatusOnlyChanges,
+  Informer,
+  type KubeObject,
+  labelsChanged,
+  not,
+  or,
+  passes,
+  TerminalError,
+} from "../../../src/runtime/mod.ts";
+import { cm, FakeClient, watchBody } from "./_fake_client.ts";
+
+const CONFIGMAPS = { group: "", version: "v1", plural: "configmaps", namespaced: true };
+
+function capture(lines: Array<{ msg: string; fields: LogFields }>, base: LogFields = {}): Logger {
+  const make = (fields: LogFields): Logger => ({
+    name: "test",
+    debug: (msg, f) => lines.push({ msg, fields: { ...fields, ...f } }),
+    info: (msg, f) => lines.push({ msg, fields: { ...fields, ...f } }),
+    warn: (msg, f) => lines.push({ msg, fields: { ...fields, ...f } }),
+    error: (msg, f) => lines.push({ msg, fields: { ...fields, ...f } }),
+    child: (f) => make({ ...fields, ...f }),
+  });
+  return make(base);
+}
+
+function informerWith(clock: FakeClock, items: KubeObject[], events: unknown[] = []) {
+  const client = new FakeClient(
+    () => clock.now(),
+    [() => ({ kind: "ConfigMapList", metadata: { resourceVersion: "1" }, items })],
+    [(_c, s) => watchBody(events, s)],
+  );
+  return new Informer(client, CONFIGMAPS, { clock, streamingList: false });
+}
+
+Deno.test("controller reconciles nothing before its caches sync, then every listed key", async () => {
+  const clock = new FakeClock();
+  const informer = informerWith(clock, [cm("a", "1"), cm("b", "1")]);
+  const seen: string[] = [];
+  const controller = new Controller({
+    name: "t",
+    clock,
+    reconcile: (req) => {
+      assert.equal(informer.hasSynced(), true);
+      seen.push(req.name);
+      return Promise.resolve({});
+    },
+  }).watch(informer);
+  const ac = new AbortController();
+  const running = controller.start(ac.signal);
+  await flush();
+  assert.deepEqual(seen, [], "the informer is not started yet");
+  const inf = informer.start(ac.signal);
+  await clock.advance(0);
+  assert.deepEqual(seen.sort(), ["a", "b"]);
+  ac.abort();
+  await Promise.all([running, inf]);
+});
+
+Deno.test("controller requeues thrown errors with backoff, stops on TerminalError, keeps its worker", async () => {
+  const clock = new FakeClock();
+  const informer = informerWith(clock, [cm("flaky", "1"), cm("bad", "1")]);
+  const calls: Record<string, number> = {};
+  const lines: Array<{ msg: string; fields: LogFields }> = [];
+  const controller = new Controller({
+    name: "t",
+    clock,
+    log: capture(lines),
+    reconcile: (req, ctx) => {
+      calls[req.name] = (calls[req.name] ?? 0) + 1;
+      ctx.log.info("working");
+      if (req.name === "bad") throw new TerminalError("spec is invalid");
+      if (calls[req.name]! < 3) throw new Error("transient");
+      return Promise.resolve({});
+    },
+  }).watch(informer);
+  const ac = new AbortController();
+  const running = Promise.all([controller.start(ac.signal), informer.start(ac.signal)]);
+  await clock.advance(0);
+  assert.equal(calls.flaky, 1);
+  await clock.advance(5);
+  assert.equal(calls.flaky, 2);
+  await clock.advance(10);
+  assert.equal(calls.flaky, 3);
+  await clock.advance(60_000);
+  assert.equal(calls.flaky, 3);
+  assert.equal(calls.bad, 1, "a terminal error is not retried");
+  const working = lines.filter((l) => l.msg === "working");
+  assert.ok(
+    working.every((l) => typeof l.fields.reconcileId === "string" && l.fields.key !== undefined),
+  );
+  assert.equal(new Set(working.map((l) => l.fields.reconcileId)).size, working.length);
+  ac.abort();
+  await running;
+});
+
+Deno.test("controller maps owned objects to their controlling owner of the right group and kind", () => {
+  const map = enqueueForOwner({ group: "vigil.dev", kind: "Thing" });
+  const ref = (apiVersion: string, kind: string, controller: boolean) =>
+    cm("child", "1", {
+      ownerReferences: [{ apiVersion, kind, name: "parent", uid: "u", controller }],
+    });
+  assert.deepEqual(map(ref("vigil.dev/v1", "Thing", true)), [{ namespace: "ns", name: "parent" }]);
+  assert.deepEqual(map(ref("vigil.dev/v2", "Thing", true)), [{ namespace: "ns", name: "parent" }]);
+  assert.deepEqual(map(ref("other.dev/v1", "Thing", true)), []);
+  assert.deepEqual(map(ref("vigil.dev/v1", "Thing", false)), []);
+});
+
+Deno.test("predicates compose and ignore status-only churn", () => {
+  const base = { metadata: { name: "x", generation: 1, resourceVersion: "1", labels: { a: "1" } } };
+  const statusOnly = {
+    ...base,
+    metadata: { ...base.metadata, resourceVersion: "2" },
+    status: { ok: 1 },
+  };
+  const relabelled = { ...base, metadata: { ...base.metadata, labels: { a: "2" } } };
+  const respec = { ...base, metadata: { ...base.metadata, generation: 2 } };
+  assert.equal(passes(ignoreStatusOnlyChanges, "update", base, statusOnly), false);
+  assert.equal(passes(ignoreStatusOnlyChanges, "update", base, relabelled), true);
+  assert.equal(passes(generationChanged, "update", base, respec), true);
+  assert.equal(passes(generationChanged, "update", base, relabelled), false);
+  const either = or(generationChanged, labelsChanged);
+  assert.equal(passes(either, "update", base, relabelled), true);
+  assert.equal(passes(and(generationChanged, labelsChanged), "update", base, relabelled), false);
+  assert.equal(passes(not(labelsChanged), "update", base, relabelled), false);
+  assert.equal(passes(generationChanged, "create", base, false), true);
+});
