@@ -24,7 +24,9 @@ const args = [
 ];
 const denort = Deno.env.get("DENORT_BIN");
 console.error(
-  `deno ${args.join(" ")}${denort ? ` (DENORT_BIN=${denort})` : " (downloads denort; set DENORT_BIN for air-gapped builds)"}`,
+  `deno ${args.join(" ")}${
+    denort ? ` (DENORT_BIN=${denort})` : " (downloads denort; set DENORT_BIN for air-gapped builds)"
+  }`,
 );
 const status = await new Deno.Command(Deno.execPath(), { args, cwd: root }).spawn().status;
 Deno.exit(status.code);

@@ -40,6 +40,16 @@ export const BASE_ENV: readonly string[] = [
   "POD_NAMESPACE",
   "NO_COLOR",
   "VIGIL_*",
+  // Proxies, honoured by client-node for clusters reached through one.
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  // Read by undici (client-node's HTTP stack) when it loads.
+  "UNDICI_NO_WASM_SIMD",
+  "UNDICI_USE_MILO",
 ];
 
 /** Extra grants on top of the base lists. */

@@ -12,7 +12,9 @@ await Deno.remove(dir, { recursive: true }).catch(() => {});
 const plane = await startPlane({ dir, log: (line) => console.error(line) });
 console.log(plane.kubeconfigPath);
 console.error(`\nkubectl --kubeconfig ${plane.kubeconfigPath} get nodes`);
-console.error(`(no kubectl? use: ${plane.binary} kubectl --kubeconfig ${plane.kubeconfigPath} get nodes)`);
+console.error(
+  `(no kubectl? use: ${plane.binary} kubectl --kubeconfig ${plane.kubeconfigPath} get nodes)`,
+);
 console.error("Ctrl-C stops the plane.");
 await new Promise<void>((resolve) => {
   Deno.addSignalListener("SIGINT", () => resolve());

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { KubeClient, loadKubeConfig, type LoadedKubeConfig } from "../src/kube/mod.ts";
+import { KubeClient, type LoadedKubeConfig, loadKubeConfig } from "../src/kube/mod.ts";
 import { type Plane, startPlane } from "../tests/support/plane.ts";
 import { permissionFlags } from "./permissions.ts";
 import { stateDir } from "./state_dir.ts";
@@ -29,7 +29,11 @@ async function reachable(): Promise<LoadedKubeConfig | undefined> {
     await client.request("GET", "/version", { timeoutMs: 3000 });
     return loaded;
   } catch (err) {
-    console.error(`the current kubeconfig's API server ${loaded.server} does not answer: ${(err as Error).message}`);
+    console.error(
+      `the current kubeconfig's API server ${loaded.server} does not answer: ${
+        (err as Error).message
+      }`,
+    );
     return undefined;
   }
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { type HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { type Dispatcher, fetch as undiciFetch } from "undici";
 import { errorFromResponse, KubeApiError, NetworkError, type StatusBody } from "./errors.ts";
 
@@ -82,7 +82,11 @@ export class KubeClient {
    *
    * @throws {KubeApiError} for every non-2xx answer and for network failures.
    */
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
     const response = await this.#send(method, path, options, false);
     const text = await response.text();
     return (text === "" ? undefined : JSON.parse(text)) as T;

@@ -86,6 +86,15 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
     source = "in-cluster";
     const prefix = saDir === SERVICE_ACCOUNT_DIR ? "" : saDir.slice(0, -SERVICE_ACCOUNT_DIR.length);
     kc.loadFromCluster(prefix);
+    // Reach the apiserver by its stable service name rather than the IP in
+    // KUBERNETES_SERVICE_HOST: every apiserver certificate names it, and it
+    // lets the binary's --allow-net name one host that is the same in every
+    // cluster.
+    const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
+    kc.clusters = kc.clusters.map((c) => ({
+      ...c,
+      server: `https://kubernetes.default.svc:${port}`,
+    }));
     namespace = readOptional(`${saDir}/namespace`)?.trim();
   } else {
     throw new KubeConfigError(

@@ -309,7 +309,14 @@ export async function startPlane(options: PlaneOptions = {}): Promise<Plane> {
     readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
   });
   try {
-    await bootstrap(plane, options, { etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort });
+    await bootstrap(plane, options, {
+      etcdPort,
+      etcdPeerPort,
+      apiPort,
+      kcmPort,
+      schedPort,
+      kwokPort,
+    });
     return plane;
   } catch (err) {
     await plane.stop();
@@ -320,13 +327,18 @@ export async function startPlane(options: PlaneOptions = {}): Promise<Plane> {
 async function bootstrap(
   plane: Plane,
   options: PlaneOptions,
-  ports: Record<"etcdPort" | "etcdPeerPort" | "apiPort" | "kcmPort" | "schedPort" | "kwokPort", number>,
+  ports: Record<
+    "etcdPort" | "etcdPeerPort" | "apiPort" | "kcmPort" | "schedPort" | "kwokPort",
+    number
+  >,
 ): Promise<void> {
   const dir = plane.dir;
   const pki = `${dir}/pki`;
   const started = performance.now();
   const pkiRun = await new Deno.Command(plane.binary, { args: ["pki", `--dir=${pki}`] }).output();
-  if (!pkiRun.success) throw new Error(`Cannot create certificates: ${new TextDecoder().decode(pkiRun.stderr)}`);
+  if (!pkiRun.success) {
+    throw new Error(`Cannot create certificates: ${new TextDecoder().decode(pkiRun.stderr)}`);
+  }
   const ca = await Deno.readTextFile(`${pki}/ca.crt`);
   for (const user of ["admin", "controller-manager", "scheduler"]) {
     await Deno.writeTextFile(
@@ -418,7 +430,9 @@ async function bootstrap(
     throw new Error(`Cannot get kwok nodes Ready: ${wait.stderr}\n${await plane.logTail("kwok")}`);
   }
   options.log?.(
-    `control plane ready in ${((performance.now() - started) / 1000).toFixed(1)} s at ${plane.server}`,
+    `control plane ready in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s at ${plane.server}`,
   );
 }
 

@@ -22,7 +22,9 @@ export function cacheRoot(): string {
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   if (xdg) return `${xdg}/vigil`;
   const home = Deno.env.get("HOME");
-  if (!home) throw new Error("Cannot choose a cache directory: neither VIGIL_CACHE_DIR nor HOME is set");
+  if (!home) {
+    throw new Error("Cannot choose a cache directory: neither VIGIL_CACHE_DIR nor HOME is set");
+  }
   return `${home}/.cache/vigil`;
 }
 
@@ -30,7 +32,9 @@ export function cacheRoot(): string {
 export async function kubernetesVersion(): Promise<string> {
   const goMod = await Deno.readTextFile(new URL("go.mod", SOURCE_DIR));
   const match = goMod.match(/^\s*k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+)/m);
-  if (!match?.[1]) throw new Error("Cannot find the k8s.io/kubernetes version in tests/controlplane/go.mod");
+  if (!match?.[1]) {
+    throw new Error("Cannot find the k8s.io/kubernetes version in tests/controlplane/go.mod");
+  }
   return match[1];
 }
 
@@ -66,7 +70,9 @@ async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
   }).output();
   if (!out.success) {
     throw new Error(
-      `Cannot run ${cmd} ${args.join(" ")}: exit ${out.code}\n${new TextDecoder().decode(out.stderr)}`,
+      `Cannot run ${cmd} ${args.join(" ")}: exit ${out.code}\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
     );
   }
   return new TextDecoder().decode(out.stdout);
@@ -101,7 +107,9 @@ export async function ensurePlaneBinary(options: BuildOptions = {}): Promise<str
     `-X ${pkg}.gitTreeState=clean`,
   ].join(" ");
   const tmp = `${binary}.tmp-${Deno.pid}`;
-  log(`building the test control plane (Kubernetes ${version}) into ${dir}; the first build takes minutes`);
+  log(
+    `building the test control plane (Kubernetes ${version}) into ${dir}; the first build takes minutes`,
+  );
   const started = performance.now();
   const child = new Deno.Command("go", {
     args: ["build", "-ldflags", ldflags, "-o", tmp, "."],
