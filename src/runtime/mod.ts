@@ -26,3 +26,8 @@ export * from "./reconcile.ts";
 export * from "./predicates.ts";
 export * from "./handler.ts";
 export * from "./controller.ts";
+export * from "./runnable.ts";
+export * from "./health.ts";
+export * from "./metrics.ts";
+export * from "./probe_server.ts";
+export * from "./manager.ts";
