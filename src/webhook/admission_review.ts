@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { compare } from "fast-json-patch";
+import jsonPatch from "fast-json-patch";
 import { z } from "zod";
 import { formatIssues, oneLine } from "./_issues.ts";
 import { ReviewDecodeError } from "./errors.ts";
@@ -228,7 +228,7 @@ export function patched(
   mutated: KubeObject,
   warnings?: readonly string[],
 ): AdmissionResponse {
-  const operations = compare(asJson(original), asJson(mutated));
+  const operations = jsonPatch.compare(asJson(original), asJson(mutated));
   if (operations.length === 0) return allowed(warnings);
   const response: AdmissionResponse = {
     allowed: true,

@@ -155,9 +155,9 @@ export class WebhookRouter {
     }
     try {
       return route.kind === "admission"
-        ? json(await this.#admit(path, route.handler, decodeAdmissionReview(body), request.signal))
+        ? json(await this.#admit(path, route.handler, decodeAdmissionReview(body)))
         : json(
-          await this.#convert(path, route.handler, decodeConversionReview(body), request.signal),
+          await this.#convert(path, route.handler, decodeConversionReview(body)),
         );
     } catch (err) {
       if (err instanceof ReviewDecodeError) return text(400, err.message);
@@ -173,9 +173,8 @@ export class WebhookRouter {
     path: string,
     handler: AdmissionHandler,
     req: ReturnType<typeof decodeAdmissionReview>,
-    clientSignal: AbortSignal,
   ) {
-    const outcome = await this.#withDeadline(path, clientSignal, (signal) => handler(req, signal));
+    const outcome = await this.#withDeadline(path, (signal) => handler(req, signal));
     let response: AdmissionResponse;
     if (outcome.ok) {
       response = isAdmissionResponse(outcome.value)
@@ -199,7 +198,6 @@ export class WebhookRouter {
     path: string,
     handler: ConversionHandler,
     req: ReturnType<typeof decodeConversionReview>,
-    clientSignal: AbortSignal,
   ) {
     const logged: ConversionHandler = async (objects, version, signal) => {
       try {
@@ -209,20 +207,22 @@ export class WebhookRouter {
         throw err;
       }
     };
-    const outcome = await this.#withDeadline(
-      path,
-      clientSignal,
-      (signal) => answerConversion(req, logged, signal),
-    );
+    const outcome = await this.#withDeadline(path, (signal) => answerConversion(req, logged, signal));
     if (outcome.ok) return outcome.value;
     this.#logger.warn("conversion handler timed out", { webhook: path, uid: req.uid });
     return conversionFailed(req.uid, String((outcome.error as Error).message));
   }
 
-  /** Runs `work` until it settles or the deadline passes, whichever is first. */
+  /**
+   * Runs `work` until it settles or the deadline passes, whichever is first.
+   *
+   * The handler's signal aborts only at the deadline: `Request.signal` is not
+   * chained because Deno.serve also aborts it after every successful response
+   * (and warns about it), and the API server stops waiting at `timeoutSeconds`,
+   * after this deadline, anyway.
+   */
   async #withDeadline<T>(
     path: string,
-    clientSignal: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     const controller = new AbortController();
@@ -235,8 +235,6 @@ export class WebhookRouter {
       controller.abort(timeout);
       expire?.();
     }, this.#timeoutMs);
-    const onClientGone = () => controller.abort(clientSignal.reason);
-    clientSignal.addEventListener("abort", onClientGone, { once: true });
     try {
       const value = await Promise.race([
         Promise.resolve().then(() => work(controller.signal)),
@@ -247,7 +245,6 @@ export class WebhookRouter {
       return { ok: false, error };
     } finally {
       clearTimeout(timer);
-      clientSignal.removeEventListener("abort", onClientGone);
     }
   }
 }

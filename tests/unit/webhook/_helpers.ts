@@ -94,14 +94,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       fetch(url(path), {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: typeof body === "string" ? body : JSON.stringify(body),
+        body: typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream
+          ? body as BodyInit
+          : JSON.stringify(body),
         client,
         ...init,
       }),
     async stop() {
-      client.close();
       controller.abort();
       await finished;
+      client.close();
     },
   };
 }
