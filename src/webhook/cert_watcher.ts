@@ -28,6 +28,8 @@ export interface CertWatcherOptions {
    * events of one atomic update arrive within it and cause one read. Default 100.
    */
   settleMs?: number;
+  /** Whether to watch the directory with `Deno.watchFs`; `false` polls only. Default `true`. */
+  watch?: boolean;
   /** Where loads and rejected pairs are logged. Default: nowhere. */
   logger?: Logger;
 }
@@ -46,6 +48,7 @@ export class CertWatcher implements CertSource {
   #pollIntervalMs: number;
   #settleMs: number;
   #logger: Logger;
+  #watch: boolean;
   #current: CertificatePair | undefined;
   #listeners = new Set<CertListener>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -60,6 +63,7 @@ export class CertWatcher implements CertSource {
     this.#pollIntervalMs = options.pollIntervalMs ?? 10_000;
     this.#settleMs = options.settleMs ?? 100;
     this.#logger = options.logger ?? noopLogger;
+    this.#watch = options.watch ?? true;
   }
 
   /** The current pair, or `undefined` before the first successful load. */
@@ -104,7 +108,7 @@ export class CertWatcher implements CertSource {
     await this.#loadQuietly();
     let watcher: Deno.FsWatcher | undefined;
     try {
-      watcher = Deno.watchFs(this.#dir, { recursive: false });
+      if (this.#watch) watcher = Deno.watchFs(this.#dir, { recursive: false });
     } catch (err) {
       this.#logger.warn("Cannot watch certificate directory; polling only", {
         dir: this.#dir,
@@ -119,12 +123,18 @@ export class CertWatcher implements CertSource {
       }, { once: true });
     });
     try {
-      if (watcher === undefined) {
-        await stopped;
-      } else {
-        for await (const _event of watcher) this.#schedule(this.#settleMs);
-        await stopped;
+      if (watcher !== undefined) {
+        try {
+          for await (const _event of watcher) this.#schedule(this.#settleMs);
+        } catch (err) {
+          // The directory went away or the watch broke: the poll still runs.
+          this.#logger.warn("certificate directory watch ended; polling only", {
+            dir: this.#dir,
+            error: String(err),
+          });
+        }
       }
+      await stopped;
     } finally {
       clearInterval(poll);
       clearTimeout(this.#settleTimer);
