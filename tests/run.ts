@@ -62,6 +62,15 @@ async function step(name: string, args: string[], env: Record<string, string> = 
   if (!status.success && summary && Number(summary[2]) === 0) failed += 1;
 }
 
+function alive(pid: number): boolean {
+  try {
+    // A zombie has exited already; anything else under /proc is running.
+    return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
 const testFlags = ["test", "--allow-all", "--unstable-net", "--no-prompt"];
 
 if (wanted.includes("static")) {
@@ -91,7 +100,13 @@ if (wanted.includes("cluster")) {
         [SHARED_PLANE_ENV.binary]: plane.binary,
       });
     } finally {
+      const pids = Object.values(plane.pids());
       await plane.stop();
+      const left = pids.filter(alive);
+      if (left.length > 0) {
+        console.error(`the control plane left processes running: ${left.join(", ")}`);
+        failed += 1;
+      }
     }
   }
 }

@@ -89,5 +89,7 @@ const status = await child.status;
 if (plane) {
   console.error("stopping the local control plane");
   await plane.stop();
+  // The kubeconfig would point at a server that no longer exists.
+  await Deno.remove(plane.dir, { recursive: true }).catch(() => {});
 }
 Deno.exit(status.code);

@@ -1,0 +1,32 @@
+/**
+ * `deno task bench`: runs every benchmark script in `tests/bench/` one after
+ * another (they share the machine, so never in parallel) and prints their
+ * figures. Each script stops by itself.
+ */
+const dir = new URL("./", import.meta.url);
+const scripts: string[] = [];
+for await (const entry of Deno.readDir(dir)) {
+  if (
+    entry.isFile && entry.name.endsWith(".ts") && entry.name !== "run.ts" &&
+    !entry.name.startsWith("_")
+  ) {
+    scripts.push(entry.name);
+  }
+}
+scripts.sort();
+const only = Deno.args;
+let failures = 0;
+for (const name of scripts) {
+  if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
+  console.log(`\n##### ${name}`);
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--unstable-net", new URL(name, dir).pathname],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  if (!status.success) {
+    console.log(`##### ${name} failed with exit ${status.code}`);
+    failures++;
+  }
+}
+Deno.exit(failures === 0 ? 0 : 1);
