@@ -207,7 +207,10 @@ export class WebhookRouter {
         throw err;
       }
     };
-    const outcome = await this.#withDeadline(path, (signal) => answerConversion(req, logged, signal));
+    const outcome = await this.#withDeadline(
+      path,
+      (signal) => answerConversion(req, logged, signal),
+    );
     if (outcome.ok) return outcome.value;
     this.#logger.warn("conversion handler timed out", { webhook: path, uid: req.uid });
     return conversionFailed(req.uid, String((outcome.error as Error).message));

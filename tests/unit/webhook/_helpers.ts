@@ -75,10 +75,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const certSource: CertSource = options.certSource ??
     staticCertSource(parseCertificatePair(bundle.certPem, bundle.keyPem));
   const server = new WebhookServer({ ...options, certSource, hostname: "127.0.0.1", port: 0 });
-  for (const [path, h] of Object.entries(options.admission ?? { "/validate": () => Promise.resolve(allowed()) })) {
+  for (
+    const [path, h] of Object.entries(
+      options.admission ?? { "/validate": () => Promise.resolve(allowed()) },
+    )
+  ) {
     server.registerAdmission(path, h);
   }
-  for (const [path, h] of Object.entries(options.conversion ?? {})) server.registerConversion(path, h);
+  for (const [path, h] of Object.entries(options.conversion ?? {})) {
+    server.registerConversion(path, h);
+  }
   const controller = new AbortController();
   const finished = server.start(controller.signal);
   const { port } = await server.listening;
@@ -94,9 +100,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       fetch(url(path), {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream
-          ? body as BodyInit
-          : JSON.stringify(body),
+        body:
+          typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream
+            ? body as BodyInit
+            : JSON.stringify(body),
         client,
         ...init,
       }),

@@ -14,7 +14,9 @@ let generation = 0;
 export async function createKubeletDir(dir: string, bundle: SelfSignedBundle): Promise<void> {
   const data = await writeGeneration(dir, bundle);
   await Deno.symlink(data, `${dir}/..data`);
-  for (const f of ["tls.crt", "tls.key", "ca.crt"]) await Deno.symlink(`..data/${f}`, `${dir}/${f}`);
+  for (const f of ["tls.crt", "tls.key", "ca.crt"]) {
+    await Deno.symlink(`..data/${f}`, `${dir}/${f}`);
+  }
 }
 
 /** Swaps in `bundle` atomically and removes the previous generation. */

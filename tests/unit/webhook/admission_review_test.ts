@@ -6,8 +6,8 @@ import {
   denied,
   errored,
   patched,
-  ReviewDecodeError,
   review,
+  ReviewDecodeError,
 } from "../../../src/webhook/mod.ts";
 import { admissionReview } from "./_helpers.ts";
 
@@ -99,7 +99,10 @@ Deno.test("decodeAdmissionReview rejects wrong envelopes and schema violations w
   const cases: [unknown, RegExp][] = [
     [null, /body is not a JSON object/],
     [[1], /body is not a JSON object/],
-    [{ ...admissionReview("a"), apiVersion: "admission.k8s.io/v1beta1" }, /expected apiVersion "admission\.k8s\.io\/v1"/],
+    [
+      { ...admissionReview("a"), apiVersion: "admission.k8s.io/v1beta1" },
+      /expected apiVersion "admission\.k8s\.io\/v1"/,
+    ],
     [{ ...admissionReview("a"), kind: "ConversionReview" }, /kind "ConversionReview"; expected/],
     [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" }, /request: /],
     [admissionReview(""), /request\.uid: must be a non-empty string/],

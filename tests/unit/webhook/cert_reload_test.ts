@@ -12,7 +12,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { CertWatcher, WebhookServer, allowed } from "../../../src/webhook/mod.ts";
+import { allowed, CertWatcher, WebhookServer } from "../../../src/webhook/mod.ts";
 import { admissionReview, localBundle } from "./_helpers.ts";
 import { createKubeletDir, rotateKubeletDir } from "./_kubelet_dir.ts";
 
@@ -107,11 +107,16 @@ Deno.test("rotating the certificate under load fails no request and serves the n
     const migrate = await migratesRequests();
     console.log(
       `rotation: ${total} requests (${stats.fresh} on fresh connections), ${stats.failed} failed ` +
-        `(${stats.connectResets} TCP connect resets), swap visible after ${swaps.join(" ms, ")} ms, ` +
+        `(${stats.connectResets} TCP connect resets), swap visible after ${
+          swaps.join(" ms, ")
+        } ms, ` +
         `tcp_migrate_req=${migrate ? 1 : 0}`,
     );
     assert.deepEqual(stats.errors, []);
-    assert.ok(stats.connectResets <= (migrate ? 0 : 2 * swaps.length), `${stats.connectResets} resets`);
+    assert.ok(
+      stats.connectResets <= (migrate ? 0 : 2 * swaps.length),
+      `${stats.connectResets} resets`,
+    );
     assert.ok(total >= 500, `only ${total} requests`);
 
     // Only the newest CA is trusted now: the server presents c's certificate…

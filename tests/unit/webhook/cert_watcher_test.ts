@@ -57,7 +57,12 @@ Deno.test("cert watcher keeps the current pair when the new certificate does not
     const watcher = new CertWatcher(dir, {
       pollIntervalMs: 30,
       settleMs: 10,
-      logger: { debug() {}, info() {}, warn: (m, f) => void warnings.push(`${m} ${f?.error}`), error() {} },
+      logger: {
+        debug() {},
+        info() {},
+        warn: (m, f) => void warnings.push(`${m} ${f?.error}`),
+        error() {},
+      },
     });
     await watcher.load();
     const controller = new AbortController();

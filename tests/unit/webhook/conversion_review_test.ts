@@ -32,12 +32,24 @@ Deno.test("decodeConversionReview keeps every field of the objects", () => {
 
 Deno.test("decodeConversionReview rejects wrong envelopes and missing fields", () => {
   const cases: [unknown, RegExp][] = [
-    [{ ...conversionReview("u", []), apiVersion: "apiextensions.k8s.io/v1beta1" }, /expected apiVersion/],
-    [{ ...conversionReview("u", []), kind: "AdmissionReview" }, /expected apiVersion .* kind "ConversionReview"/],
+    [
+      { ...conversionReview("u", []), apiVersion: "apiextensions.k8s.io/v1beta1" },
+      /expected apiVersion/,
+    ],
+    [
+      { ...conversionReview("u", []), kind: "AdmissionReview" },
+      /expected apiVersion .* kind "ConversionReview"/,
+    ],
     [conversionReview("", []), /request\.uid/],
-    [{ ...conversionReview("u", []), request: { uid: "u", objects: [] } }, /request\.desiredAPIVersion/],
+    [
+      { ...conversionReview("u", []), request: { uid: "u", objects: [] } },
+      /request\.desiredAPIVersion/,
+    ],
     [conversionReview("u", [{ kind: "Database" }]), /request\.objects\.0\.apiVersion/],
-    [{ ...conversionReview("u", []), request: { uid: "u", desiredAPIVersion: "v", objects: {} } }, /request\.objects/],
+    [
+      { ...conversionReview("u", []), request: { uid: "u", desiredAPIVersion: "v", objects: {} } },
+      /request\.objects/,
+    ],
   ];
   for (const [body, pattern] of cases) {
     assert.throws(() => decodeConversionReview(body), (err: unknown) => {
@@ -56,7 +68,9 @@ Deno.test("answerConversion returns Success with the converted objects in order"
   assert.equal(res.kind, "ConversionReview");
   assert.equal(res.response.uid, "u1");
   assert.deepEqual(res.response.result, { status: "Success" });
-  assert.deepEqual(res.response.convertedObjects.map((o) => o.spec), [{ replicas: 1 }, { replicas: 2 }]);
+  assert.deepEqual(res.response.convertedObjects.map((o) => o.spec), [{ replicas: 1 }, {
+    replicas: 2,
+  }]);
 });
 
 Deno.test("convertEach passes objects already at the desired version through", async () => {
@@ -84,5 +98,8 @@ Deno.test("answerConversion fails results of the wrong length or version", async
   assert.equal(r1.response.result.status, "Failure");
   assert.match(JSON.stringify(r1.response.result), /returned 0 objects for 1/);
   const r2 = await answerConversion(req, same, signal);
-  assert.match(JSON.stringify(r2.response.result), /Database prod\/a .*expected \\"vigil.dev\/v1\\"/);
+  assert.match(
+    JSON.stringify(r2.response.result),
+    /Database prod\/a .*expected \\"vigil.dev\/v1\\"/,
+  );
 });

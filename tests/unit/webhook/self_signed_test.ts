@@ -19,7 +19,10 @@ Deno.test("self-signed serving certificate chains to its CA and carries the SANs
   const ca = new x509.X509Certificate(bundle.caCertPem);
   const leaf = new x509.X509Certificate(bundle.certPem);
   assert.ok(await ca.verify({ signatureOnly: true }), "CA is self-signed");
-  assert.ok(await leaf.verify({ publicKey: ca.publicKey, signatureOnly: true }), "leaf signed by CA");
+  assert.ok(
+    await leaf.verify({ publicKey: ca.publicKey, signatureOnly: true }),
+    "leaf signed by CA",
+  );
   assert.equal(leaf.issuer, ca.subject);
   const chain = await new x509.X509ChainBuilder({ certificates: [ca] }).build(leaf);
   assert.equal(chain.length, 2);

@@ -63,7 +63,12 @@ Deno.test("builders reject bad timeouts, paths, ports and misplaced reinvocation
   const hook = spec.webhooks[0]!;
   const url = { mode: "url", port: 9443 } as const;
   assert.throws(
-    () => buildValidatingWebhookConfiguration({ ...spec, webhooks: [{ ...hook, timeoutSeconds: 31 }] }, url, CA),
+    () =>
+      buildValidatingWebhookConfiguration(
+        { ...spec, webhooks: [{ ...hook, timeoutSeconds: 31 }] },
+        url,
+        CA,
+      ),
     RangeError,
   );
   assert.throws(() => webhookClientConfig(url, "validate", CA), TypeError);
@@ -77,7 +82,10 @@ Deno.test("builders reject bad timeouts, paths, ports and misplaced reinvocation
       ),
     /reinvocationPolicy/,
   );
-  assert.equal(webhookClientConfig({ mode: "url", port: 9443, host: "::1" }, "/v", CA).url, "https://[::1]:9443/v");
+  assert.equal(
+    webhookClientConfig({ mode: "url", port: 9443, host: "::1" }, "/v", CA).url,
+    "https://[::1]:9443/v",
+  );
 });
 
 Deno.test("conversion stanza points the CRD at the webhook with the CA bundle", () => {
@@ -93,7 +101,10 @@ Deno.test("conversion stanza points the CRD at the webhook with the CA bundle", 
 
 Deno.test("isSubset ignores server defaults but sees changed values", () => {
   const desired = buildValidatingWebhookConfiguration(spec, { mode: "url", port: 9443 }, CA);
-  const actual = structuredClone(desired) as unknown as { webhooks: Record<string, unknown>[]; metadata: object };
+  const actual = structuredClone(desired) as unknown as {
+    webhooks: Record<string, unknown>[];
+    metadata: object;
+  };
   actual.metadata = { ...actual.metadata, resourceVersion: "7", uid: "x" };
   actual.webhooks[0] = { ...actual.webhooks[0], objectSelector: {} };
   (actual.webhooks[0]!.rules as Record<string, unknown>[])[0]!.scope = "*";

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { createWebhookMetrics, noopWebhookMetrics, WebhookRouter } from "../../../src/webhook/mod.ts";
+import {
+  createWebhookMetrics,
+  noopWebhookMetrics,
+  WebhookRouter,
+} from "../../../src/webhook/mod.ts";
 import { admissionReview } from "./_helpers.ts";
 import { allowed } from "../../../src/webhook/mod.ts";
 
@@ -26,12 +30,21 @@ Deno.test("webhook metrics use controller-runtime's names, labels and codes", as
   assert.equal((await post("{")).status, 400);
   assert.equal((await router.handle(new Request("https://h/other"))).status, 404);
   const text = await registry.metrics();
-  assert.match(text, /controller_runtime_webhook_requests_total\{webhook="\/validate",code="200"\} 1/);
-  assert.match(text, /controller_runtime_webhook_requests_total\{webhook="\/validate",code="400"\} 1/);
+  assert.match(
+    text,
+    /controller_runtime_webhook_requests_total\{webhook="\/validate",code="200"\} 1/,
+  );
+  assert.match(
+    text,
+    /controller_runtime_webhook_requests_total\{webhook="\/validate",code="400"\} 1/,
+  );
   assert.doesNotMatch(text, /webhook="\/other"/);
   assert.match(text, /controller_runtime_webhook_requests_in_flight\{webhook="\/validate"\} 0/);
   assert.match(text, /controller_runtime_webhook_latency_seconds_count\{webhook="\/validate"\} 2/);
-  assert.match(text, /controller_runtime_webhook_latency_seconds_bucket\{le="0.005",webhook="\/validate"\}/);
+  assert.match(
+    text,
+    /controller_runtime_webhook_latency_seconds_bucket\{le="0.005",webhook="\/validate"\}/,
+  );
   assert.throws(() => createWebhookMetrics(registry), /already been registered/);
 });
 

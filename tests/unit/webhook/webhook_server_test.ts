@@ -23,7 +23,12 @@ function recordingLogger() {
   const records: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
   const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     void records.push(fields === undefined ? { level, msg } : { level, msg, fields });
-  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+  };
   return { logger, records };
 }
 
@@ -61,11 +66,14 @@ Deno.test("webhook server answers reviews and rejects bad requests with 4xx, ove
     const mutate = await (await t.post("/mutate", admissionReview("m-1"))).json();
     assert.equal(mutate.response.uid, "m-1");
     assert.equal(mutate.response.patchType, "JSONPatch");
-    const conv = await (await t.post("/convert", conversionReview("c-1", [{
-      apiVersion: "vigil.dev/v1alpha1",
-      kind: "Database",
-      metadata: { name: "x" },
-    }]))).json();
+    const conv = await (await t.post(
+      "/convert",
+      conversionReview("c-1", [{
+        apiVersion: "vigil.dev/v1alpha1",
+        kind: "Database",
+        metadata: { name: "x" },
+      }]),
+    )).json();
     assert.equal(conv.response.uid, "c-1");
     assert.equal(conv.response.result.status, "Success");
     assert.equal(conv.response.convertedObjects[0].apiVersion, "vigil.dev/v1");
@@ -100,7 +108,9 @@ Deno.test("webhook server answers reviews and rejects bad requests with 4xx, ove
     assert.equal(get.status, 405);
     assert.equal(get.headers.get("allow"), "POST");
     await get.body?.cancel();
-    const textPlain = await t.post("/validate", "{}", { headers: { "content-type": "text/plain" } });
+    const textPlain = await t.post("/validate", "{}", {
+      headers: { "content-type": "text/plain" },
+    });
     assert.equal(textPlain.status, 415);
     await textPlain.body?.cancel();
     const charset = await t.post("/validate", JSON.stringify(admissionReview("cs")), {
@@ -128,7 +138,9 @@ Deno.test("webhook server answers reviews and rejects bad requests with 4xx, ove
       assert.equal(r.response.allowed, false);
       assert.equal(r.response.status.code, 500);
     }
-    assert.ok(records.some((r) => r.level === "error" && String(r.fields?.error).includes("kaboom")));
+    assert.ok(
+      records.some((r) => r.level === "error" && String(r.fields?.error).includes("kaboom")),
+    );
     assert.ok(records.some((r) => r.level === "warn" && r.msg.includes("timed out")));
 
     // Still serving after all of that.
@@ -179,6 +191,12 @@ Deno.test("webhook server stopped before any certificate resolves and rejects li
 Deno.test("webhook server refuses duplicate and relative paths", () => {
   const server = new WebhookServer({ certSource: staticCertSource(undefined as never) });
   server.registerAdmission("/a", () => Promise.resolve(allowed()));
-  assert.throws(() => server.registerAdmission("/a", () => Promise.resolve(allowed())), /already registered/);
-  assert.throws(() => server.registerConversion("b", () => Promise.resolve([])), /does not start with/);
+  assert.throws(
+    () => server.registerAdmission("/a", () => Promise.resolve(allowed())),
+    /already registered/,
+  );
+  assert.throws(
+    () => server.registerConversion("b", () => Promise.resolve([])),
+    /does not start with/,
+  );
 });
