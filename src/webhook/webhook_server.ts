@@ -16,14 +16,19 @@
  * stops accepting, finishes the requests it has and closes its connections
  * (HTTP/2 clients get GOAWAY and move to the new listener).
  *
- * Limits, measured on Linux with Deno 2.9.6: HTTP/2 clients (the default of
- * `fetch` and of the API server's Go client) saw no failure across repeated
- * swaps under load. HTTP/1.1 clients that open a *new* connection at the
- * instant of a swap may see it reset (about one such connection per swap
- * under a tight loop of fresh connections): the old listener closes
- * connections it accepted but had not yet read a request from. Linux's
- * `net.ipv4.tcp_migrate_req=1` moves not-yet-accepted connections to the new
- * listener. `SO_REUSEPORT` also lets another process of the same user bind
+ * Limits, measured on Linux with Deno 2.9.6 (tests/unit/webhook/cert_reload_test.ts):
+ * requests on keep-alive connections (HTTP/2 and HTTP/1.1) never failed
+ * across swaps. A client opening a *new* connection at the instant of a swap
+ * can still fail: its TCP handshake may be queued on the old listener when it
+ * closes and get reset (`Connection reset by peer` at connect; seen in about
+ * one run in five of that test, two resets at most), and an HTTP/1.1
+ * connection accepted by the old listener but without a request yet is
+ * closed by the graceful shutdown (HTTP/2 clients retry after GOAWAY
+ * instead). Linux's `net.ipv4.tcp_migrate_req=1` is meant to hand queued
+ * handshakes to the remaining listener (not verified here). A webhook
+ * configuration with `failurePolicy: Fail` turns such a failure into one
+ * rejected API request, which the client retries.
+ * `SO_REUSEPORT` also lets another process of the same user bind
  * the port; run the operator as its own user.
  *
  * @module
