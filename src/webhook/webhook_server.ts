@@ -27,7 +27,7 @@
  * instead). Linux's `net.ipv4.tcp_migrate_req=1` is meant to hand queued
  * handshakes to the remaining listener (not verified here). A webhook
  * configuration with `failurePolicy: Fail` turns such a failure into one
- * rejected API request, which the client retries.
+ * rejected API request that its client must retry.
  * `SO_REUSEPORT` also lets another process of the same user bind
  * the port; run the operator as its own user.
  *
