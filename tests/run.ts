@@ -98,6 +98,7 @@ if (wanted.includes("cluster")) {
         [SHARED_PLANE_ENV.kubeconfig]: plane.kubeconfigPath,
         [SHARED_PLANE_ENV.server]: plane.server,
         [SHARED_PLANE_ENV.binary]: plane.binary,
+        [SHARED_PLANE_ENV.etcd]: plane.etcdUrl,
       });
     } finally {
       const pids = Object.values(plane.pids());

@@ -19,3 +19,4 @@ export * from "./field_problem.ts";
 export * from "./default_database.ts";
 export * from "./validate_database.ts";
 export * from "./convert.ts";
+export * from "./database_admission.ts";

@@ -14,6 +14,7 @@ export const SHARED_PLANE_ENV = {
   kubeconfig: "VIGIL_TEST_KUBECONFIG",
   server: "VIGIL_TEST_SERVER",
   binary: "VIGIL_TEST_PLANE_BINARY",
+  etcd: "VIGIL_TEST_ETCD_URL",
 } as const;
 
 /** What a test may do with the shared plane: use it, not stop or restart it. */
@@ -21,6 +22,8 @@ export interface SharedPlane {
   readonly kubeconfigPath: string;
   readonly server: string;
   readonly binary: string;
+  /** etcd's client URL, for tests that check what is stored. */
+  readonly etcdUrl: string;
   kubectl(
     args: readonly string[],
     options?: { stdin?: string },
@@ -38,6 +41,7 @@ export function sharedPlane(): Promise<SharedPlane> {
   const kubeconfigPath = Deno.env.get(SHARED_PLANE_ENV.kubeconfig);
   const server = Deno.env.get(SHARED_PLANE_ENV.server);
   const binary = Deno.env.get(SHARED_PLANE_ENV.binary);
+  const etcdUrl = Deno.env.get(SHARED_PLANE_ENV.etcd) ?? "";
   if (!kubeconfigPath || !server || !binary) {
     return Promise.reject(
       new Error(
@@ -69,7 +73,7 @@ export function sharedPlane(): Promise<SharedPlane> {
     }
     return result.stdout;
   };
-  return Promise.resolve({ kubeconfigPath, server, binary, kubectl, kubectlOk });
+  return Promise.resolve({ kubeconfigPath, server, binary, etcdUrl, kubectl, kubectlOk });
 }
 
 /**

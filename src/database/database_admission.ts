@@ -1,0 +1,193 @@
+/**
+ * The Database's admission and conversion handlers, in the shapes the
+ * generic webhook server takes: mutate applies {@link defaultDatabase}
+ * (never overwriting a value the user set), validate applies
+ * {@link validateDatabase} with the cluster's StorageClasses, and convert
+ * applies {@link convert}.
+ *
+ * Assumptions: the webhook configurations match `vigil.dev/v1` only, with
+ * `matchPolicy: Equivalent`, so the apiserver converts requests made to
+ * other versions to v1 before calling; these handlers see v1 objects.
+ *
+ * @module
+ */
+import {
+  type AdmissionHandler,
+  allowed,
+  type ConversionHandler,
+  convertEach,
+  denied,
+  type KubeObject,
+  patched,
+  type WebhookConfigurationSpec,
+} from "../webhook/mod.ts";
+import { applyDefaults, defaultDatabase } from "./default_database.ts";
+import { type AnyDatabase, convert } from "./convert.ts";
+import type { DatabaseV1 } from "./database_v1.ts";
+import { type StorageClassInfo, validateDatabase } from "./validate_database.ts";
+import { V1 } from "./database_v1.ts";
+
+/** The URL paths the handlers are served at (controller-runtime's naming). */
+export const DATABASE_WEBHOOK_PATHS = {
+  mutate: "/mutate-vigil-dev-v1-database",
+  validate: "/validate-vigil-dev-v1-database",
+  convert: "/convert",
+} as const;
+
+/** Cluster state the validating handler reads (from informer caches, not per-request GETs). */
+export interface DatabaseAdmissionContext {
+  /** Looks up a StorageClass by name; `undefined` asks for the cluster's default class. */
+  storageClass(name: string | undefined): StorageClassInfo;
+}
+
+function isV1(obj: KubeObject | null | undefined): obj is KubeObject & DatabaseV1 {
+  return obj !== null && obj !== undefined && obj.apiVersion === V1 && obj.kind === "Database";
+}
+
+/**
+ * Mutating handler: adds the context defaults (version from the catalog,
+ * resource requests, schema defaults) as a JSON Patch.
+ *
+ * Guarantees: only `add` operations for fields the user left unset.
+ */
+export function mutateDatabaseHandler(): AdmissionHandler {
+  return (req) => {
+    if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
+    if (!isV1(req.object)) {
+      return Promise.resolve(
+        denied(
+          400,
+          `Cannot default: expected a ${V1} Database, got ${String(req.object?.apiVersion)}`,
+        ),
+      );
+    }
+    const old = isV1(req.oldObject) ? req.oldObject : undefined;
+    const additions = defaultDatabase(req.object, { oldObject: old });
+    return Promise.resolve(patched(req.object, applyDefaults(req.object, additions)));
+  };
+}
+
+/**
+ * Validating handler: every problem at once, each naming the field path, the
+ * value and what is accepted; the first also goes into the message line.
+ */
+export function validateDatabaseHandler(ctx: DatabaseAdmissionContext): AdmissionHandler {
+  return (req) => {
+    if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
+    if (!isV1(req.object)) {
+      return Promise.resolve(
+        denied(
+          400,
+          `Cannot validate: expected a ${V1} Database, got ${String(req.object?.apiVersion)}`,
+        ),
+      );
+    }
+    // A status or scale write cannot make the spec invalid, and must never be
+    // blocked by a later catalog change.
+    if (req.subResource === "status") return Promise.resolve(allowed());
+    const old = isV1(req.oldObject) ? req.oldObject : undefined;
+    const problems = validateDatabase(req.object, old, ctx);
+    if (problems.length === 0) return Promise.resolve(allowed());
+    const name = `${req.namespace ?? ""}/${
+      req.name ?? String((req.object.metadata as { name?: string })?.name)
+    }`;
+    return Promise.resolve(
+      denied(422, `Database ${name} is invalid: ${problems.map((p) => p.message).join("; ")}`, {
+        reason: "Invalid",
+        causes: problems.map((p) => ({
+          field: p.path,
+          reason: "FieldValueInvalid",
+          message: p.message,
+        })),
+      }),
+    );
+  };
+}
+
+/** Conversion handler between v1, v1beta1 and v1alpha1 (hub-and-spoke through v1, lossless). */
+export function convertDatabaseHandler(): ConversionHandler {
+  return convertEach((object, desiredAPIVersion) =>
+    convert(object as unknown as AnyDatabase, desiredAPIVersion) as unknown as KubeObject
+  );
+}
+
+/** Options of {@link databaseWebhookConfigurations}. */
+export interface DatabaseWebhookConfigurationOptions {
+  /** Object names of the two configurations; default `vigil`. */
+  readonly name?: string;
+  /** Restrict the webhooks to namespaces matching these labels; default all namespaces. */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** API server timeout per call; default 10 s. */
+  readonly timeoutSeconds?: number;
+}
+
+/** The mutating and validating webhook configurations for Databases. */
+export function databaseWebhookConfigurations(
+  options: DatabaseWebhookConfigurationOptions = {},
+): { mutating: WebhookConfigurationSpec; validating: WebhookConfigurationSpec } {
+  const rules = [{
+    operations: ["CREATE", "UPDATE"] as ("CREATE" | "UPDATE")[],
+    apiGroups: ["vigil.dev"],
+    apiVersions: ["v1"],
+    resources: ["databases"],
+    scope: "Namespaced" as const,
+  }];
+  const common = {
+    rules,
+    timeoutSeconds: options.timeoutSeconds ?? 10,
+    ...(options.namespaceLabels &&
+      { namespaceSelector: { matchLabels: { ...options.namespaceLabels } } }),
+  };
+  const name = options.name ?? "vigil";
+  const labels = { "app.kubernetes.io/name": "vigil", "app.kubernetes.io/managed-by": "vigil" };
+  return {
+    mutating: {
+      name,
+      labels,
+      webhooks: [{ name: "mdatabase.vigil.dev", path: DATABASE_WEBHOOK_PATHS.mutate, ...common }],
+    },
+    validating: {
+      name,
+      labels,
+      webhooks: [{ name: "vdatabase.vigil.dev", path: DATABASE_WEBHOOK_PATHS.validate, ...common }],
+    },
+  };
+}
+
+/** The parts of a `storage.k8s.io/v1` StorageClass the lookup reads. */
+export interface StorageClassObject {
+  readonly metadata?: {
+    readonly name?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly allowVolumeExpansion?: boolean;
+}
+
+const DEFAULT_CLASS_ANNOTATIONS = [
+  "storageclass.kubernetes.io/is-default-class",
+  "storageclass.beta.kubernetes.io/is-default-class",
+];
+
+/**
+ * A {@link DatabaseAdmissionContext} over a list of StorageClasses (an
+ * informer store's `list`), resolving "no name" to the default class as the
+ * DefaultStorageClass admission plugin does.
+ */
+export function storageClassLookup(
+  list: () => readonly StorageClassObject[],
+): DatabaseAdmissionContext {
+  return {
+    storageClass(name) {
+      const classes = list();
+      const found = name === undefined
+        ? classes.find((c) =>
+          DEFAULT_CLASS_ANNOTATIONS.some((a) => c.metadata?.annotations?.[a] === "true")
+        )
+        : classes.find((c) => c.metadata?.name === name);
+      return {
+        exists: found !== undefined,
+        allowVolumeExpansion: found?.allowVolumeExpansion === true,
+      };
+    },
+  };
+}
