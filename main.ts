@@ -52,7 +52,7 @@ async function main(args: readonly string[]): Promise<number> {
       return 0;
     case "crds": {
       if (rest.length > 0) return usageError(`vigil crds takes no arguments, got "${rest[0]}"`);
-      const { renderCrdYaml } = await import("./src/database/mod.ts");
+      const { renderCrdYaml } = await import("./src/database/crd.ts");
       await Deno.stdout.write(new TextEncoder().encode(renderCrdYaml()));
       return 0;
     }
