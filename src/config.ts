@@ -35,6 +35,14 @@ export interface OperatorConfig {
   readonly webhookCertDir: string;
   /** Generate a CA and serving certificate and wire them into the cluster (development). */
   readonly webhookSelfSigned: boolean;
+  /**
+   * Self-signed mode only: the apiserver reaches the webhooks at
+   * `https://<host>:<webhookPort>` (a local operator); unset means through
+   * the Service {@link OperatorConfig.webhookService} (in-cluster).
+   */
+  readonly webhookUrlHost: string | undefined;
+  /** Self-signed mode only: `namespace/name` of the webhook Service. */
+  readonly webhookService: string;
   readonly leaderElect: boolean;
   readonly leaderElectionNamespace: string | undefined;
   readonly leaderElectionId: string;
@@ -117,6 +125,20 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     kind: "bool",
     default: "false",
     help: "generate a CA and certificate and write the caBundle into the cluster (development)",
+  },
+  {
+    flag: "webhook-url-host",
+    key: "webhookUrlHost",
+    kind: "string",
+    help:
+      "self-signed mode: reach the webhooks at https://<host>:<webhook-port> (a local operator)",
+  },
+  {
+    flag: "webhook-service",
+    key: "webhookService",
+    kind: "string",
+    default: "vigil-system/vigil-webhook",
+    help: "self-signed mode: namespace/name of the webhook Service (in-cluster)",
   },
   {
     flag: "leader-elect",
@@ -355,6 +377,12 @@ const schema = z.object({
     message: "a DNS-1123 subdomain (lowercase letters, digits, '-', '.')",
   }).max(253),
   logLevel: z.enum(LEVEL_NAMES as [LevelName, ...LevelName[]]),
+  webhookService: z.string().regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    {
+      message: "namespace/name of a Service, e.g. vigil-system/vigil-webhook",
+    },
+  ),
 }).loose();
 
 function check(out: Record<string, unknown>): OperatorConfig {

@@ -39,6 +39,9 @@ async function reachable(): Promise<LoadedKubeConfig | undefined> {
 }
 
 let plane: Plane | undefined;
+// Flags for the local plane: the apiserver reaches the webhooks on loopback
+// with a certificate Vigil generates and wires in itself.
+const localFlags = ["--webhook-self-signed", "--webhook-url-host=127.0.0.1"];
 let kubeconfigPath: string;
 let server: string;
 const existing = await reachable();
@@ -71,6 +74,7 @@ const child = new Deno.Command(Deno.execPath(), {
     `--kubeconfig=${kubeconfigPath}`,
     "--metrics-bind-address=127.0.0.1:8080",
     "--health-probe-bind-address=127.0.0.1:8081",
+    ...(plane ? localFlags : []),
     ...Deno.args,
   ],
   stdin: "null",

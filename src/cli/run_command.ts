@@ -1,12 +1,22 @@
 /**
- * `vigil run`: connect to the cluster and run until SIGTERM or SIGINT.
+ * `vigil run`: build the manager — probes and metrics, the Database
+ * webhooks, the caches they read, leader election — and run it until SIGTERM
+ * or SIGINT.
+ *
+ * Exit codes: 0 after a graceful stop; 1 when a runnable failed or the lease
+ * was lost (client-go's advice: a leader that lost its lease must not go on
+ * acting; the Deployment restarts it as a follower).
  *
  * @module
  */
 import type { OperatorConfig } from "../config.ts";
 import { KubeClient, loadKubeConfig } from "../kube/mod.ts";
 import { getLogger, setupLogging } from "../observability/log.ts";
+import { Informer, Manager, ProbeServer, RuntimeMetrics } from "../runtime/mod.ts";
+import { storageClassLookup, type StorageClassObject } from "../database/mod.ts";
+import { createWebhookMetrics } from "../webhook/mod.ts";
 import { VERSION } from "../version.ts";
+import { DatabaseWebhookRunnable } from "./webhook_runnable.ts";
 
 /** Runs the operator; resolves with the process exit code once it has stopped. */
 export async function runOperator(config: OperatorConfig): Promise<number> {
@@ -16,7 +26,35 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
     ...(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig }),
     ...(config.context === undefined ? {} : { context: config.context }),
   });
-  const client = new KubeClient(loaded.kubeConfig, { userAgent: `vigil/${VERSION}` });
+
+  const leaseNamespace = config.leaderElectionNamespace ?? loaded.namespace ?? "default";
+  const metrics = new RuntimeMetrics();
+  // One client for everything, reporting rest_client_requests_total.
+  const client = new KubeClient(loaded.kubeConfig, {
+    userAgent: `vigil/${VERSION}`,
+    onRequest: metrics.onRequest,
+  });
+  const manager: Manager = new Manager({
+    client,
+    metrics,
+    ...(config.leaderElect
+      ? {
+        leaderElection: {
+          namespace: leaseNamespace,
+          name: config.leaderElectionId,
+          leaseDurationMs: config.leaseDurationMs,
+          renewDeadlineMs: config.renewDeadlineMs,
+          retryPeriodMs: config.retryPeriodMs,
+        },
+      }
+      : {}),
+    probes: config.healthProbeBindAddress === undefined ? false : {
+      port: config.healthProbeBindAddress.port,
+      hostname: config.healthProbeBindAddress.hostname,
+    },
+    gracefulShutdownTimeoutMs: config.gracefulShutdownTimeoutMs,
+    log: getLogger("manager"),
+  });
   const server = await client.request<{ gitVersion: string }>("GET", "/version", {
     timeoutMs: 10_000,
   });
@@ -27,6 +65,53 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
     source: loaded.source,
   });
 
+  const metricsAddress = config.metricsBindAddress;
+  if (
+    metricsAddress !== undefined &&
+    (config.healthProbeBindAddress === undefined ||
+      metricsAddress.port !== config.healthProbeBindAddress.port)
+  ) {
+    manager.add(
+      new ProbeServer({
+        port: metricsAddress.port,
+        hostname: metricsAddress.hostname,
+        healthz: manager.healthz,
+        readyz: manager.readyz,
+        registry: manager.metrics.registry,
+      }),
+      { group: "httpServers" },
+    );
+  }
+
+  const storageClasses = new Informer(client, {
+    group: "storage.k8s.io",
+    version: "v1",
+    plural: "storageclasses",
+    namespaced: false,
+    kind: "StorageClass",
+  });
+  const [serviceNamespace, serviceName] = config.webhookService.split("/") as [string, string];
+  const webhooks = new DatabaseWebhookRunnable({
+    port: config.webhookPort,
+    certificates: config.webhookSelfSigned
+      ? {
+        kind: "selfSigned",
+        kubeConfig: loaded.kubeConfig,
+        endpoint: config.webhookUrlHost === undefined
+          ? { mode: "service", namespace: serviceNamespace, name: serviceName }
+          : { mode: "url", host: config.webhookUrlHost, port: config.webhookPort },
+      }
+      : { kind: "directory", dir: config.webhookCertDir },
+    admission: storageClassLookup(() => storageClasses.store.list() as StorageClassObject[]),
+    metrics: createWebhookMetrics(manager.metrics.registry),
+    log: getLogger("webhook"),
+  });
+  manager.readyz.add("webhook-certificate", () => {
+    if (!webhooks.certificateLoaded()) throw new Error("no serving certificate loaded yet");
+  });
+  manager.add(webhooks, { group: "webhooks" });
+  manager.add(storageClasses);
+
   const stop = new AbortController();
   const onSignal = (signal: Deno.Signal) => () => {
     log.info("stopping", { signal });
@@ -34,11 +119,19 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
   };
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  let exit;
   try {
-    await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
+    exit = await manager.start(stop.signal);
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   }
-  log.info("stopped");
-  return 0;
+  if (exit.reason === "stopped") {
+    log.info("stopped");
+    return 0;
+  }
+  log.error("exiting", {
+    reason: exit.reason,
+    ...(exit.reason === "error" ? { err: exit.error } : {}),
+  });
+  return 1;
 }

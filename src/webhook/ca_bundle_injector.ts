@@ -106,8 +106,18 @@ export class CaBundleInjector {
     }
     const spec = (actual as { spec?: { conversion?: unknown } }).spec;
     if (isSubset(conversion, plain(spec?.conversion))) return false;
+    // A merge patch keeps keys it does not mention: clear the other way of
+    // reaching the webhook, or the CRD ends up with both url and service,
+    // which the apiserver refuses ("exactly one of url or service").
+    const clientConfig = {
+      ...conversion.webhook.clientConfig,
+      ...(conversion.webhook.clientConfig.url === undefined ? { url: null } : { service: null }),
+    };
+    const body = {
+      spec: { conversion: { ...conversion, webhook: { ...conversion.webhook, clientConfig } } },
+    };
     await this.#crds.patchCustomResourceDefinition(
-      { name: crdName, body: { spec: { conversion } }, fieldManager: this.#fieldManager },
+      { name: crdName, body, fieldManager: this.#fieldManager },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     this.#logger.info("conversion webhook configured", { crd: crdName });

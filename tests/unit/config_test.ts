@@ -161,3 +161,11 @@ Deno.test("names must be DNS labels", () => {
   );
   fails(["--context="], /"" for --context \(accepted: a non-empty string\)/);
 });
+
+Deno.test("the webhook Service must be namespace/name", () => {
+  assert.equal(parseRunConfig([], noEnv).webhookService, "vigil-system/vigil-webhook");
+  fails(
+    ["--webhook-service=vigil-webhook"],
+    /"vigil-webhook" for --webhook-service \(accepted: namespace\/name of a Service/,
+  );
+});

@@ -5,7 +5,8 @@
  * binary's flags, since `denort` cannot be fetched here to compile it.
  */
 import assert from "node:assert/strict";
-import { sharedPlane } from "../../support/shared_plane.ts";
+import { eventually, sharedPlane, withNamespace } from "../../support/shared_plane.ts";
+import { buildCrd } from "../../../src/database/crd.ts";
 import { freePorts } from "../../support/ports.ts";
 import { permissionFlags } from "../../../tools/permissions.ts";
 
@@ -31,56 +32,148 @@ function lineReader(stream: ReadableStream<Uint8Array>, lines: string[]) {
   };
 }
 
-Deno.test("vigil run under the binary's permission flags connects, logs JSON, and exits 0 on SIGTERM", async () => {
+Deno.test("vigil run under the binary's permission flags serves webhooks, probes and metrics, leads, and exits 0 on SIGTERM", async () => {
   const plane = await sharedPlane();
-  const [metrics, health, webhook] = freePorts(3);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...permissionFlags({
-        net: [
-          new URL(plane.server).host,
-          `127.0.0.1:${metrics}`,
-          `127.0.0.1:${health}`,
-          `0.0.0.0:${webhook}`,
-        ],
-        read: [plane.kubeconfigPath],
-      }),
-      MAIN,
-      "run",
-      `--kubeconfig=${plane.kubeconfigPath}`,
-      `--metrics-bind-address=127.0.0.1:${metrics}`,
-      `--health-probe-bind-address=127.0.0.1:${health}`,
-      `--webhook-port=${webhook}`,
-      "--leader-elect=false",
-    ],
-    env: { NO_COLOR: "1" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const stdout = child.stdout.pipeTo(new WritableStream());
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const until = lineReader(child.stderr, lines);
-  await until((line) => line.includes('"msg":"connected"'));
-  const connected = lines.map((l) => {
+  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
+  crd.spec.conversion = { strategy: "None" };
+  await plane.kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", "-"], {
+    stdin: JSON.stringify(crd),
+  });
+  await plane.kubectlOk([
+    "wait",
+    "--for=condition=Established",
+    "crd/databases.vigil.dev",
+    "--timeout=60s",
+  ]);
+  await withNamespace(plane, "cli-run", async (ns) => {
+    const [metrics, health, webhook] = freePorts(3);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...permissionFlags({
+          net: [
+            new URL(plane.server).host,
+            `127.0.0.1:${metrics}`,
+            `127.0.0.1:${health}`,
+            `0.0.0.0:${webhook}`,
+          ],
+          read: [plane.kubeconfigPath],
+        }),
+        MAIN,
+        "run",
+        `--kubeconfig=${plane.kubeconfigPath}`,
+        `--metrics-bind-address=127.0.0.1:${metrics}`,
+        `--health-probe-bind-address=127.0.0.1:${health}`,
+        `--webhook-port=${webhook}`,
+        "--webhook-self-signed",
+        "--webhook-url-host=127.0.0.1",
+        `--leader-election-namespace=${ns}`,
+      ],
+      env: { NO_COLOR: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const stdout = child.stdout.pipeTo(new WritableStream());
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const until = lineReader(child.stderr, lines);
+    const reading = until(() => false);
     try {
-      return JSON.parse(l);
-    } catch {
-      return undefined;
+      const connected = await eventually("the connected log line", () =>
+        Promise.resolve(
+          lines.map((l) => {
+            try {
+              return JSON.parse(l);
+            } catch {
+              return undefined;
+            }
+          }).find((r) => r?.msg === "connected"),
+        ));
+      assert.equal(connected.serverVersion, "v1.37.2");
+
+      await eventually("/readyz to pass", async () => {
+        const res = await fetch(`http://127.0.0.1:${health}/readyz`);
+        await res.body?.cancel();
+        return res.ok ? true : undefined;
+      }, { timeoutMs: 60_000 });
+
+      // The apiserver defaults a Database through the self-signed webhook.
+      const created = JSON.parse(
+        await plane.kubectlOk(["create", "-o", "json", "-f", "-"], {
+          stdin: JSON.stringify({
+            apiVersion: "vigil.dev/v1",
+            kind: "Database",
+            metadata: { name: "via-webhook", namespace: ns },
+            spec: {},
+          }),
+        }),
+      );
+      assert.match(created.spec.version, /^\d+\.\d+/);
+
+      const lease = await eventually("the Lease to name a holder", async () => {
+        const l = JSON.parse(
+          await plane.kubectlOk(["-n", ns, "get", "lease", "vigil-leader", "-o", "json"]),
+        );
+        return l.spec?.holderIdentity ? l : undefined;
+      });
+      assert.ok(lease.spec.leaseDurationSeconds === 15);
+
+      const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+      for (
+        const name of [
+          "rest_client_requests_total",
+          "leader_election_master_status",
+          "controller_runtime_webhook_requests_total",
+          "controller_runtime_webhook_latency_seconds",
+        ]
+      ) {
+        assert.ok(text.includes(name), `/metrics lacks ${name}`);
+      }
+
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await reading;
+      assert.equal(status.code, 0, lines.join("\n"));
+      assert.ok(lines.some((l) => l.includes('"msg":"stopped"')), lines.join("\n"));
+      const released = JSON.parse(
+        await plane.kubectlOk(["-n", ns, "get", "lease", "vigil-leader", "-o", "json"]),
+      );
+      assert.ok(!released.spec.holderIdentity, "the lease is released on a graceful stop");
+    } finally {
+      clearTimeout(timer);
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.status;
+      await reading.catch(() => {});
+      await stdout.catch(() => {});
+      // The self-signed mode wired the cluster to this process; unwire it for the tests after.
+      await plane.kubectl([
+        "delete",
+        "mutatingwebhookconfiguration",
+        "vigil",
+        "--ignore-not-found",
+      ]);
+      await plane.kubectl([
+        "delete",
+        "validatingwebhookconfiguration",
+        "vigil",
+        "--ignore-not-found",
+      ]);
+      await plane.kubectl([
+        "patch",
+        "crd",
+        "databases.vigil.dev",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { conversion: { strategy: "None", webhook: null } } }),
+      ]);
     }
-  }).find((r) => r?.msg === "connected");
-  assert.ok(connected, `no "connected" JSON line; stderr was:\n${lines.join("\n")}`);
-  assert.equal(connected.serverVersion, "v1.37.2");
-  child.kill("SIGTERM");
-  await until(() => false);
-  const status = await child.status;
-  await stdout;
-  clearTimeout(timer);
-  assert.equal(status.code, 0, lines.join("\n"));
-  assert.ok(lines.some((l) => l.includes('"msg":"stopped"')), lines.join("\n"));
+  });
 });
 
 Deno.test("vigil version and vigil crds work under the binary's permission flags", async () => {
