@@ -58,7 +58,11 @@ export interface WatcherOptions {
   readonly pageSize?: number;
   /** Try a streaming list first; default true. */
   readonly streamingList?: boolean;
-  /** Restart a watch silent this long; default 180 000 ms (bookmarks come every ~60 s). */
+  /**
+   * Restart a watch silent this long; default 90 000 ms. Bookmarks arrive about
+   * once a minute, and under Deno a watch whose apiserver went away is not
+   * always reported closed, so this timer is what notices a dead connection.
+   */
   readonly inactivityTimeoutMs?: number;
   /** Lower bound of the random server-side watch timeout; default 300 s (so 5–10 min). */
   readonly minWatchTimeoutSeconds?: number;
@@ -204,7 +208,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
     const local = new AbortController();
     const onAbort = () => local.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const inactivityMs = this.#options.inactivityTimeoutMs ?? 180_000;
+    const inactivityMs = this.#options.inactivityTimeoutMs ?? 90_000;
     let timer = this.#clock.setTimeout(
       () => local.abort(new StreamEnded("inactive")),
       inactivityMs,
@@ -230,7 +234,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
       if (initial) yield { type: "init" };
       const openedAt = this.#clock.now();
       let received = 0;
-      for await (const raw of readEvents(stream)) {
+      for await (const raw of readEvents(stream, local.signal)) {
         touch();
         received++;
         const obj = raw.object;
@@ -293,12 +297,20 @@ export class Watcher<T extends KubeObject = KubeObject> {
 }
 
 /** Parses a watch body: one JSON event per line. */
-export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<RawEvent> {
+export async function* readEvents(
+  stream: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<RawEvent> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  // Cancel the reader ourselves on abort: a fetch body does not always error
+  // when its request is aborted after the headers came.
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
   let buffer = "";
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (signal?.aborted) throw signal.reason;
       if (done) break;
       buffer += value;
       let newline: number;
@@ -310,6 +322,7 @@ export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGene
     }
     if (buffer.trim() !== "") yield JSON.parse(buffer) as RawEvent;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await reader.cancel().catch(() => {});
   }
 }
