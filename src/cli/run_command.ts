@@ -114,6 +114,8 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
 
   const stop = new AbortController();
   const onSignal = (signal: Deno.Signal) => () => {
+    // A terminal's Ctrl-C can arrive twice (from the terminal and forwarded by a wrapper).
+    if (stop.signal.aborted) return;
     log.info("stopping", { signal });
     stop.abort();
   };

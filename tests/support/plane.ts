@@ -47,6 +47,14 @@ interface Component {
 
 const COMPONENT_STOP_TIMEOUT_MS = 10_000;
 
+const HAS_SETSID = (() => {
+  try {
+    return Deno.statSync("/usr/bin/setsid").isFile;
+  } catch {
+    return false;
+  }
+})();
+
 /** A running control plane. Create with {@link startPlane}. */
 export class Plane {
   /** The plane's working directory (certificates, data, logs, kubeconfig). */
@@ -222,9 +230,12 @@ export class Plane {
   #spawn(c: Component): void {
     const log = `${this.dir}/logs/${c.name}.log`;
     const quoted = [this.#binary, c.name, ...c.args].map(shellQuote).join(" ");
-    // exec keeps the component's pid equal to the child's, so signals reach it.
+    // exec keeps the component's pid equal to the child's, so signals reach
+    // it; setsid puts it in a session of its own, so a terminal's Ctrl-C
+    // reaches only us and we stop the plane after Vigil, in order.
+    const setsid = HAS_SETSID ? "exec setsid " : "exec ";
     const child = new Deno.Command("sh", {
-      args: ["-c", `exec ${quoted} >>${shellQuote(log)} 2>&1`],
+      args: ["-c", `${setsid}${quoted} >>${shellQuote(log)} 2>&1`],
       env: { VIGIL_PLANE_EXIT_WITH_PARENT: "1" },
       stdin: "null",
       stdout: "null",
