@@ -1,7 +1,8 @@
 /**
  * The generic webhook server of Vigil: AdmissionReview and ConversionReview
- * v1 over TLS on `Deno.serve`, certificate reload from a cert-manager mount,
- * a self-signed mode, CA bundle injection and controller-runtime metrics.
+ * v1 over TLS on `node:https`, in-place certificate reload from a
+ * cert-manager mount, a self-signed mode, CA bundle injection and
+ * controller-runtime metrics.
  * It knows nothing about `Database`; handlers are registered by path.
  *
  * @example

@@ -220,9 +220,10 @@ export class WebhookRouter {
    * Runs `work` until it settles or the deadline passes, whichever is first.
    *
    * The handler's signal aborts only at the deadline: `Request.signal` is not
-   * chained because Deno.serve also aborts it after every successful response
-   * (and warns about it), and the API server stops waiting at `timeoutSeconds`,
-   * after this deadline, anyway.
+   * chained because it does not mean "client gone" behind every server
+   * (`Deno.serve` aborts it after every successful response; the server's
+   * `node:https` bridge never aborts it), and the API server stops waiting at
+   * `timeoutSeconds`, after this deadline, anyway.
    */
   async #withDeadline<T>(
     path: string,

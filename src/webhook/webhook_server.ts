@@ -1,44 +1,59 @@
 /**
- * The TLS webhook server: {@linkcode WebhookRouter} behind `Deno.serve`, with
- * certificate reload that neither drops in-flight requests nor refuses new
- * connections.
+ * The TLS webhook server: {@linkcode WebhookRouter} behind one `node:https`
+ * listener whose certificate is swapped in place, so that a reload neither
+ * drops a request nor closes a connection.
  *
- * ## TLS
- * `Deno.serve` terminates TLS with rustls, which implements only TLS 1.2 and
- * TLS 1.3: there is no option for a minimum version because older protocols
- * cannot be negotiated at all. ALPN offers `h2` and `http/1.1`.
+ * ## Why `node:https` and not `Deno.serve`
+ * `Deno.serve` cannot change the certificate of a running listener; the only
+ * way to reload was a second listener on the same port (`SO_REUSEPORT`) and a
+ * graceful shutdown of the first. Against the real kube-apiserver that lost
+ * requests: the shutdown closes idle keep-alive connections, the apiserver's
+ * Go client reuses one at that instant, gets `connection reset by peer`, and
+ * Go does not retry a POST — about every second run of the cluster rotation
+ * test failed an admission request. controller-runtime's `certwatcher` has
+ * none of this because Go's `tls.Config.GetCertificate` picks the certificate
+ * per handshake on one listener that lives forever. `node:https` gives the
+ * same semantics: `server.setSecureContext()` applies to every handshake after
+ * the call, while established connections keep the certificate they were
+ * opened with and stay open.
  *
- * ## Certificate reload
- * `Deno.serve` cannot swap the certificate of a running listener. Every
- * listener is therefore opened with `reusePort: true` (`SO_REUSEPORT`, needs
- * `--unstable-net`); on a new certificate a second listener is opened on the
- * same port with it, and only then is the old one shut down gracefully: it
- * stops accepting, finishes the requests it has and closes its connections
- * (HTTP/2 clients get GOAWAY and move to the new listener).
+ * ## TLS and HTTP
+ * TLS 1.2 or later (`minVersion: "TLSv1.2"`); ALPN offers `http/1.1` only
+ * (the API server's client is content with HTTP/1.1 keep-alive). Idle
+ * keep-alive connections are kept for {@linkcode KEEP_ALIVE_TIMEOUT_MS},
+ * longer than the 90 s after which the API server's client drops them
+ * itself: a server that closes an idle connection races the client reusing
+ * it, which is the failure this module exists to avoid.
  *
- * Limits, measured on Linux with Deno 2.9.6 (tests/unit/webhook/cert_reload_test.ts):
- * requests on keep-alive connections (HTTP/2 and HTTP/1.1) never failed
- * across swaps. A client opening a *new* connection at the instant of a swap
- * can still fail: its TCP handshake may be queued on the old listener when it
- * closes and get reset (`Connection reset by peer` at connect; seen in about
- * one run in five of that test, two resets at most), and an HTTP/1.1
- * connection accepted by the old listener but without a request yet is
- * closed by the graceful shutdown (HTTP/2 clients retry after GOAWAY
- * instead). Linux's `net.ipv4.tcp_migrate_req=1` is meant to hand queued
- * handshakes to the remaining listener (not verified here). A webhook
- * configuration with `failurePolicy: Fail` turns such a failure into one
- * rejected API request that its client must retry.
- * `SO_REUSEPORT` also lets another process of the same user bind
- * the port; run the operator as its own user.
+ * ## Stopping
+ * When the signal aborts, the server stops accepting, closes idle
+ * connections, lets in-flight requests finish (answered with
+ * `connection: close`) for at most `handlerTimeoutMs` plus
+ * {@linkcode STOP_GRACE_MS}, then destroys every remaining connection —
+ * including ones still in the TLS handshake — so that `start()` never waits
+ * on a client's idle connection.
  *
  * @module
  */
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { CertificatePair } from "./certificate_pair.ts";
 import type { CertSource } from "./cert_source.ts";
 import type { AdmissionHandler } from "./admission_review.ts";
 import type { ConversionHandler } from "./conversion_review.ts";
 import { type Logger, noopLogger } from "./logger.ts";
-import { WebhookRouter, type WebhookRouterOptions } from "./webhook_router.ts";
+import {
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  WebhookRouter,
+  type WebhookRouterOptions,
+} from "./webhook_router.ts";
+import { toRequest, writeResponse } from "./_node_http.ts";
+
+/** How long an idle keep-alive connection is kept: above the API server's 90 s idle timeout. */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+/** Time beyond `handlerTimeoutMs` that in-flight requests get to be written out on stop. */
+export const STOP_GRACE_MS = 1_000;
 
 /** Options of {@linkcode WebhookServer}. */
 export interface WebhookServerOptions extends WebhookRouterOptions {
@@ -50,17 +65,13 @@ export interface WebhookServerOptions extends WebhookRouterOptions {
   port?: number;
 }
 
-interface Listener {
-  server: Deno.HttpServer<Deno.NetAddr>;
-  pair: CertificatePair;
-}
-
 /**
  * An HTTPS server for admission and conversion webhooks.
  *
  * Register routes, then `start(signal)`. `start` resolves once the server has
- * fully stopped after `signal` aborts: every listener closed and every
- * in-flight request answered (bounded by `handlerTimeoutMs`).
+ * fully stopped after `signal` aborts: the listener closed, every in-flight
+ * request answered (bounded by `handlerTimeoutMs` + {@linkcode STOP_GRACE_MS})
+ * and every connection closed.
  *
  * @example
  * ```ts ignore
@@ -76,10 +87,12 @@ export class WebhookServer {
   #certSource: CertSource;
   #hostname: string;
   #port: number;
+  #handlerTimeoutMs: number;
   #logger: Logger;
-  #active: Listener | undefined;
-  #finished = new Set<Promise<void>>();
-  #reloads: Promise<void> = Promise.resolve();
+  #pair: CertificatePair | undefined;
+  #sockets = new Set<Socket>();
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
   #stopping = false;
   #started = false;
   #listening: Promise<Deno.NetAddr>;
@@ -92,6 +105,7 @@ export class WebhookServer {
     this.#certSource = options.certSource;
     this.#hostname = options.hostname ?? "0.0.0.0";
     this.#port = options.port ?? 9443;
+    this.#handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     this.#logger = options.logger ?? noopLogger;
     this.#listening = new Promise((resolve, reject) => {
       this.#resolveListening = resolve;
@@ -114,8 +128,8 @@ export class WebhookServer {
   }
 
   /**
-   * Resolves with the bound address once the first listener is up; rejects
-   * when `start` fails or is stopped before that.
+   * Resolves with the bound address once the server listens; rejects when
+   * `start` fails or is stopped before that.
    */
   get listening(): Promise<Deno.NetAddr> {
     return this.#listening;
@@ -123,50 +137,47 @@ export class WebhookServer {
 
   /** The certificate served to new connections, if listening. */
   servedCertificate(): CertificatePair | undefined {
-    return this.#active?.pair;
+    return this.#pair;
   }
 
   /**
-   * Waits for a certificate, listens, reloads on every new certificate, and
+   * Waits for a certificate, listens, swaps in every new certificate, and
    * stops gracefully when `signal` aborts.
    *
-   * @throws {Error} when called twice, or when the first listener cannot be
-   * opened (port in use, certificate rejected by rustls).
+   * @throws {Error} when called twice, or when the server cannot listen
+   * (port in use, certificate or key rejected by OpenSSL).
    */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error("Cannot start webhook server: already started");
     this.#started = true;
+    let server: Server;
     try {
       const first = this.#certSource.current() ?? await this.#firstCertificate(signal);
       if (first === undefined) {
         this.#rejectListening(new Error("Cannot listen: stopped before a certificate was loaded"));
         return;
       }
-      this.#active = this.#listen(first);
-      this.#port = this.#active.server.addr.port;
+      server = this.#createServer(first);
+      const addr = await this.#listen(server);
+      this.#pair = first;
+      this.#port = addr.port;
       this.#logger.info("webhook server listening", {
         address: `${this.#hostname}:${this.#port}`,
         paths: this.#router.paths(),
         fingerprint: first.fingerprint,
       });
-      this.#resolveListening(this.#active.server.addr);
+      this.#resolveListening(addr);
     } catch (err) {
       this.#rejectListening(err);
       throw err;
     }
-    const unsubscribe = this.#certSource.subscribe((pair) => {
-      this.#reloads = this.#reloads.then(() => this.#reload(pair));
-    });
+    const unsubscribe = this.#certSource.subscribe((pair) => this.#reload(server, pair));
     await new Promise<void>((resolve) => {
       if (signal.aborted) return resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    this.#stopping = true;
     unsubscribe();
-    await this.#reloads;
-    await this.#active.server.shutdown();
-    await Promise.all(this.#finished);
-    this.#finished.clear();
+    await this.#stop(server);
     this.#logger.info("webhook server stopped");
   }
 
@@ -186,46 +197,113 @@ export class WebhookServer {
     });
   }
 
-  #listen(pair: CertificatePair): Listener {
-    const server = Deno.serve({
-      hostname: this.#hostname,
-      port: this.#port,
-      reusePort: true,
-      cert: pair.certPem,
-      key: pair.keyPem,
-      onListen: () => {},
-      onError: (err) => {
-        this.#logger.error("webhook request failed", { error: String(err) });
-        return new Response("Cannot answer review: internal error\n", { status: 500 });
+  #createServer(pair: CertificatePair): Server {
+    const server = createServer(
+      {
+        cert: pair.certPem,
+        key: pair.keyPem,
+        minVersion: "TLSv1.2",
+        ALPNProtocols: ["http/1.1"],
       },
-    }, (request) => this.#router.handle(request));
-    const finished = server.finished;
-    this.#finished.add(finished);
-    // A finished listener is forgotten, so repeated rotations do not accumulate.
-    finished.then(() => this.#finished.delete(finished), () => this.#finished.delete(finished));
-    return { server, pair };
+      (req, res) => void this.#serve(req, res),
+    );
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    // Every TCP connection, from before its TLS handshake on, so that stopping can close it.
+    server.on("connection", (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+    });
+    server.on("tlsClientError", (err: Error) => {
+      this.#logger.debug("TLS handshake failed", { error: String(err) });
+    });
+    return server;
   }
 
-  /** Swaps listeners; never rejects, keeps the old listener when the new one fails. */
-  async #reload(pair: CertificatePair): Promise<void> {
-    const old = this.#active;
-    if (this.#stopping || old === undefined) return;
-    if (old.pair.certPem === pair.certPem && old.pair.keyPem === pair.keyPem) return;
-    let next: Listener;
+  #listen(server: Server): Promise<Deno.NetAddr> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        server.close();
+        reject(err);
+      };
+      server.once("error", onError);
+      server.listen(this.#port, this.#hostname, () => {
+        server.off("error", onError);
+        server.on("error", (err: Error) => {
+          this.#logger.error("webhook server error", { error: String(err) });
+        });
+        const addr = server.address();
+        if (addr === null || typeof addr === "string") {
+          reject(new Error(`Cannot listen: unexpected address ${String(addr)}`));
+          return;
+        }
+        resolve({ transport: "tcp", hostname: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#inFlight++;
     try {
-      next = this.#listen(pair);
+      let response: Response;
+      try {
+        response = await this.#router.handle(toRequest(req));
+      } catch (err) {
+        response = new Response(`Cannot serve request: ${String(err).replace(/\s+/g, " ")}\n`, {
+          status: 400,
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        });
+      }
+      await writeResponse(req, res, response, this.#stopping);
     } catch (err) {
-      this.#logger.error("Cannot reload certificate: new listener failed; keeping the old one", {
+      this.#logger.error("webhook request failed", { error: String(err) });
+      res.destroy();
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  /** Applies to every TLS handshake from now on; never throws, keeps the old pair on failure. */
+  #reload(server: Server, pair: CertificatePair): void {
+    const old = this.#pair;
+    if (this.#stopping || old === undefined) return;
+    if (old.certPem === pair.certPem && old.keyPem === pair.keyPem) return;
+    try {
+      server.setSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: "TLSv1.2" });
+    } catch (err) {
+      this.#logger.error("Cannot reload certificate: rejected by TLS; keeping the old one", {
         error: String(err),
         fingerprint: pair.fingerprint,
       });
       return;
     }
-    this.#active = next;
-    await old.server.shutdown();
+    this.#pair = pair;
     this.#logger.info("serving certificate reloaded", {
       fingerprint: pair.fingerprint,
       notAfter: pair.notAfter.toISOString(),
     });
+  }
+
+  async #stop(server: Server): Promise<void> {
+    this.#stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.#inFlight > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        timer = setTimeout(() => {
+          this.#logger.warn("webhook server stopping with requests still in flight", {
+            inFlight: this.#inFlight,
+          });
+          resolve();
+        }, this.#handlerTimeoutMs + STOP_GRACE_MS);
+      });
+      clearTimeout(timer);
+      this.#drained = undefined;
+    }
+    server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
   }
 }

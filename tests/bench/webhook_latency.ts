@@ -3,7 +3,7 @@
  * validate, mutate and convert handlers at concurrency 1 and 32, 2,000
  * requests each over keep-alive connections, printed as a table.
  *
- * Run: `deno run --unstable-net --allow-net=127.0.0.1 --allow-read --allow-env tests/bench/webhook_latency.ts`
+ * Run: `deno run --allow-net=127.0.0.1 --allow-read --allow-env tests/bench/webhook_latency.ts`
  *
  * @module
  */

@@ -200,3 +200,49 @@ Deno.test("webhook server refuses duplicate and relative paths", () => {
     /does not start with/,
   );
 });
+
+Deno.test("webhook server stops at once although clients hold idle and half-open connections", async () => {
+  const t = await startTestServer();
+  // An idle HTTP/1.1 keep-alive connection…
+  assert.equal((await t.post("/validate", admissionReview("idle"))).status, 200);
+  // …and a TCP connection that never starts its TLS handshake.
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
+  try {
+    const started = performance.now();
+    await t.stop();
+    assert.ok(performance.now() - started < 1_000, `stop took ${performance.now() - started} ms`);
+    assert.equal(await silent.read(new Uint8Array(1)), null);
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("webhook server stops within the handler deadline when a client never sends its body", async () => {
+  const t = await startTestServer({ handlerTimeoutMs: 200 });
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: t.port,
+    caCerts: [t.bundle.caCertPem],
+  });
+  try {
+    await conn.write(new TextEncoder().encode(
+      "POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+        'content-length: 100\r\n\r\n{"apiVersion":',
+    ));
+    // The request is in flight once the server has read its headers.
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    await t.stop();
+    const took = performance.now() - started;
+    assert.ok(took >= 150 && took < 2_500, `stop took ${took} ms`);
+    const buf = new Uint8Array(1024);
+    let n: number | null = 0;
+    try {
+      while (n !== null) n = await conn.read(buf);
+    } catch {
+      // A reset is as good as a close here.
+    }
+  } finally {
+    conn.close();
+  }
+});
