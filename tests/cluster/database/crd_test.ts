@@ -173,3 +173,30 @@ Deno.test("a v1alpha1 request prints the deprecation warning", async () => {
     );
   });
 });
+
+Deno.test("kubectl explain shows the schema's descriptions", async () => {
+  const plane = await sharedPlane();
+  await installCrd(plane);
+  const text = await eventually("kubectl explain to know the Database", async () => {
+    const r = await plane.kubectl([
+      "explain",
+      "databases.spec.storageSize",
+      "--api-version=vigil.dev/v1",
+    ]);
+    return r.code === 0 ? r.stdout : undefined;
+  });
+  assert.match(text, /never\s+shrink/i);
+  const spec = await plane.kubectlOk(["explain", "databases.spec", "--api-version=vigil.dev/v1"]);
+  for (
+    const field of [
+      "engine",
+      "version",
+      "replicas",
+      "storageSize",
+      "backupSchedule",
+      "pvcDeletionPolicy",
+    ]
+  ) {
+    assert.match(spec, new RegExp(`^\\s+${field}\\s`, "m"), `explain lists spec.${field}`);
+  }
+});
