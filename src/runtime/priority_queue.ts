@@ -65,7 +65,9 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
   readonly #metrics: QueueMetrics;
   readonly #limiter: RateLimiter<T>;
   readonly #entries = new Map<T, Entry<T>>();
-  readonly #buckets = new Map<number, Map<T, Entry<T>>>();
+  // Per priority, a FIFO array with a head index: a JS Map iterated after many
+  // deletions from its front rescans the holes, which made get() O(n).
+  readonly #buckets = new Map<number, { items: Entry<T>[]; head: number }>();
   #priorities: number[] = [];
   #readyCount = 0;
   readonly #delayed = new Heap<{ entry: Entry<T>; readyAt: number }>((a, b) =>
@@ -118,9 +120,9 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
       }
       if (priority > entry.priority) {
         if (entry.readyAt === undefined) {
-          this.#bucket(entry.priority).delete(item);
+          // The old slot goes stale (its priority no longer matches).
           entry.priority = priority;
-          this.#bucket(priority).set(item, entry);
+          this.#bucket(priority).items.push(entry);
         } else {
           entry.priority = priority;
         }
@@ -205,10 +207,10 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     return this.#shutdown;
   }
 
-  #bucket(priority: number): Map<T, Entry<T>> {
+  #bucket(priority: number): { items: Entry<T>[]; head: number } {
     let bucket = this.#buckets.get(priority);
     if (bucket === undefined) {
-      bucket = new Map();
+      bucket = { items: [], head: 0 };
       this.#buckets.set(priority, bucket);
       this.#priorities = [...this.#buckets.keys()].sort((a, b) => b - a);
     }
@@ -217,19 +219,35 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
 
   #makeReady(entry: Entry<T>): void {
     entry.readySince = this.#clock.now();
-    this.#bucket(entry.priority).set(entry.item, entry);
+    this.#bucket(entry.priority).items.push(entry);
     this.#readyCount++;
     this.#metrics.add();
     this.#metrics.depth(this.#readyCount);
+  }
+
+  #live(entry: Entry<T>, priority: number): boolean {
+    return this.#entries.get(entry.item) === entry && entry.readyAt === undefined &&
+      entry.priority === priority;
   }
 
   #dispatch(): void {
     outer: while (this.#waiters.length > 0 && this.#readyCount > 0) {
       for (const priority of this.#priorities) {
         const bucket = this.#buckets.get(priority)!;
-        for (const entry of bucket.values()) {
-          if (this.#locked.has(entry.item)) continue;
-          bucket.delete(entry.item);
+        while (
+          bucket.head < bucket.items.length && !this.#live(bucket.items[bucket.head]!, priority)
+        ) {
+          bucket.head++;
+        }
+        for (let i = bucket.head; i < bucket.items.length; i++) {
+          const entry = bucket.items[i]!;
+          if (!this.#live(entry, priority) || this.#locked.has(entry.item)) continue;
+          if (i === bucket.head) bucket.head++;
+          else bucket.items.splice(i, 1);
+          if (bucket.head > 1024 && bucket.head * 2 > bucket.items.length) {
+            bucket.items = bucket.items.slice(bucket.head);
+            bucket.head = 0;
+          }
           this.#entries.delete(entry.item);
           this.#readyCount--;
           const now = this.#clock.now();
