@@ -15,6 +15,9 @@
 import { ensurePlaneBinary } from "./plane_build.ts";
 import { freePorts } from "./ports.ts";
 import { renderKubeconfig } from "./kubeconfig_file.ts";
+import { type CommandResult, runKubectl, runKubectlOk } from "./kubectl.ts";
+
+export type { CommandResult };
 
 /** Options of {@link startPlane}. */
 export interface PlaneOptions {
@@ -30,13 +33,6 @@ export interface PlaneOptions {
   readonly log?: (line: string) => void;
   /** How long to wait for readiness; default 120 000 ms. */
   readonly readyTimeoutMs?: number;
-}
-
-/** Output of a finished command. */
-export interface CommandResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 interface Component {
@@ -106,30 +102,13 @@ export class Plane {
   }
 
   /** Runs `kubectl` against this plane as admin. */
-  async kubectl(args: readonly string[], options: { stdin?: string } = {}): Promise<CommandResult> {
-    const child = new Deno.Command(this.#binary, {
-      args: ["kubectl", `--kubeconfig=${this.kubeconfigPath}`, ...args],
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const out = await child.output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  kubectl(args: readonly string[], options: { stdin?: string } = {}): Promise<CommandResult> {
+    return runKubectl(this.#binary, this.kubeconfigPath, args, options);
   }
 
   /** Like {@link kubectl} but throws with kubectl's stderr on a non-zero exit. */
-  async kubectlOk(args: readonly string[], options: { stdin?: string } = {}): Promise<string> {
-    const result = await this.kubectl(args, options);
-    if (result.code !== 0) {
-      throw new Error(`Cannot run kubectl ${args.join(" ")}: ${result.stderr.trim()}`);
-    }
-    return result.stdout;
+  kubectlOk(args: readonly string[], options: { stdin?: string } = {}): Promise<string> {
+    return runKubectlOk(this.#binary, this.kubeconfigPath, args, options);
   }
 
   /** Stops kube-apiserver and starts it again on the same port; resolves once it is ready. */

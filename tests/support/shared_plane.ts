@@ -9,6 +9,8 @@
  * @module
  */
 
+import { runKubectl, runKubectlOk } from "./kubectl.ts";
+
 /** Environment variables `tests/run.ts` sets for the cluster tests. */
 export const SHARED_PLANE_ENV = {
   kubeconfig: "VIGIL_TEST_KUBECONFIG",
@@ -50,29 +52,10 @@ export function sharedPlane(): Promise<SharedPlane> {
       ),
     );
   }
-  const kubectl = async (args: readonly string[], options: { stdin?: string } = {}) => {
-    const child = new Deno.Command(binary, {
-      args: ["kubectl", `--kubeconfig=${kubeconfigPath}`, ...args],
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const out = await child.output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  };
-  const kubectlOk = async (args: readonly string[], options: { stdin?: string } = {}) => {
-    const result = await kubectl(args, options);
-    if (result.code !== 0) {
-      throw new Error(`Cannot run kubectl ${args.join(" ")}: ${result.stderr.trim()}`);
-    }
-    return result.stdout;
-  };
+  const kubectl = (args: readonly string[], options: { stdin?: string } = {}) =>
+    runKubectl(binary, kubeconfigPath, args, options);
+  const kubectlOk = (args: readonly string[], options: { stdin?: string } = {}) =>
+    runKubectlOk(binary, kubeconfigPath, args, options);
   return Promise.resolve({ kubeconfigPath, server, binary, etcdUrl, kubectl, kubectlOk });
 }
 

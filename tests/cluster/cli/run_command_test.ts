@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { eventually, sharedPlane, withNamespace } from "../../support/shared_plane.ts";
-import { buildCrd } from "../../../src/database/crd.ts";
+import { installDatabaseCrd, unwireDatabaseWebhooks } from "../../support/database_crd.ts";
 import { freePorts } from "../../support/ports.ts";
 import { permissionFlags } from "../../../tools/permissions.ts";
 
@@ -34,17 +34,7 @@ function lineReader(stream: ReadableStream<Uint8Array>, lines: string[]) {
 
 Deno.test("vigil run under the binary's permission flags serves webhooks, probes and metrics, leads, and exits 0 on SIGTERM", async () => {
   const plane = await sharedPlane();
-  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
-  crd.spec.conversion = { strategy: "None" };
-  await plane.kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", "-"], {
-    stdin: JSON.stringify(crd),
-  });
-  await plane.kubectlOk([
-    "wait",
-    "--for=condition=Established",
-    "crd/databases.vigil.dev",
-    "--timeout=60s",
-  ]);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "cli-run", async (ns) => {
     const [metrics, health, webhook] = freePorts(3);
     const child = new Deno.Command(Deno.execPath(), {
@@ -152,26 +142,7 @@ Deno.test("vigil run under the binary's permission flags serves webhooks, probes
       await reading.catch(() => {});
       await stdout.catch(() => {});
       // The self-signed mode wired the cluster to this process; unwire it for the tests after.
-      await plane.kubectl([
-        "delete",
-        "mutatingwebhookconfiguration",
-        "vigil",
-        "--ignore-not-found",
-      ]);
-      await plane.kubectl([
-        "delete",
-        "validatingwebhookconfiguration",
-        "vigil",
-        "--ignore-not-found",
-      ]);
-      await plane.kubectl([
-        "patch",
-        "crd",
-        "databases.vigil.dev",
-        "--type=merge",
-        "-p",
-        JSON.stringify({ spec: { conversion: { strategy: "None", webhook: null } } }),
-      ]);
+      await unwireDatabaseWebhooks(plane, "vigil");
     }
   });
 });

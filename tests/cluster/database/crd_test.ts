@@ -9,27 +9,13 @@
  * running in these tests; v1 requests never need conversion.
  */
 import assert from "node:assert/strict";
-import { buildCrd } from "../../../src/database/mod.ts";
+import { installDatabaseCrd } from "../../support/database_crd.ts";
 import {
   eventually,
   type SharedPlane,
   sharedPlane,
   withNamespace,
 } from "../../support/shared_plane.ts";
-
-async function installCrd(plane: SharedPlane): Promise<void> {
-  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
-  crd.spec.conversion = { strategy: "None" };
-  await plane.kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", "-"], {
-    stdin: JSON.stringify(crd),
-  });
-  await plane.kubectlOk([
-    "wait",
-    "--for=condition=Established",
-    "crd/databases.vigil.dev",
-    "--timeout=60s",
-  ]);
-}
 
 function db(namespace: string, name: string, spec: Record<string, unknown>) {
   return { apiVersion: "vigil.dev/v1", kind: "Database", metadata: { name, namespace }, spec };
@@ -50,7 +36,7 @@ async function rejected(plane: SharedPlane, obj: unknown, ...patterns: RegExp[])
 
 Deno.test("the Database CRD installs and a minimal Database gets the schema defaults", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "crd-defaults", async (ns) => {
     await plane.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify(db(ns, "minimal", {})) });
     const stored = await get(plane, ns, "minimal");
@@ -63,7 +49,7 @@ Deno.test("the Database CRD installs and a minimal Database gets the schema defa
 
 Deno.test("schema and CEL reject bad specs with messages naming the field", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "crd-reject", async (ns) => {
     await rejected(
       plane,
@@ -92,7 +78,7 @@ Deno.test("schema and CEL reject bad specs with messages naming the field", asyn
 
 Deno.test("immutable and grow-only fields are enforced on update, and the stored object is untouched", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "crd-update", async (ns) => {
     const original = db(ns, "keep", { engine: "postgres", storageSize: "20Gi", replicas: 2 });
     await plane.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify(original) });
@@ -131,7 +117,7 @@ Deno.test("immutable and grow-only fields are enforced on update, and the stored
 
 Deno.test("kubectl scale works through the scale subresource and get shows the printer columns", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "crd-scale", async (ns) => {
     await plane.kubectlOk(["apply", "-f", "-"], {
       stdin: JSON.stringify(db(ns, "x", { version: "17.5" })),
@@ -161,7 +147,7 @@ Deno.test("kubectl scale works through the scale subresource and get shows the p
 
 Deno.test("a v1alpha1 request prints the deprecation warning", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "crd-alpha", async (ns) => {
     const result = await eventually("the v1alpha1 version to be served", async () => {
       const r = await plane.kubectl(["-n", ns, "get", "databases.v1alpha1.vigil.dev"]);
@@ -176,7 +162,7 @@ Deno.test("a v1alpha1 request prints the deprecation warning", async () => {
 
 Deno.test("kubectl explain shows the schema's descriptions", async () => {
   const plane = await sharedPlane();
-  await installCrd(plane);
+  await installDatabaseCrd(plane);
   const text = await eventually("kubectl explain to know the Database", async () => {
     const r = await plane.kubectl([
       "explain",

@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  buildCrd,
   convertDatabaseHandler,
   DATABASE_WEBHOOK_PATHS,
   databaseWebhookConfigurations,
@@ -31,6 +30,7 @@ import {
   writeCertDirectory,
 } from "../../../src/webhook/mod.ts";
 import { eventually, type SharedPlane, sharedPlane } from "../../support/shared_plane.ts";
+import { installDatabaseCrd, unwireDatabaseWebhooks } from "../../support/database_crd.ts";
 
 /** What these tests read back of a Database. */
 interface Db {
@@ -54,17 +54,7 @@ async function etcdValue(plane: SharedPlane, key: string): Promise<Record<string
 
 Deno.test("the apiserver calls the Database webhooks on loopback", async (t) => {
   const plane = await sharedPlane();
-  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
-  crd.spec.conversion = { strategy: "None" };
-  await plane.kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", "-"], {
-    stdin: JSON.stringify(crd),
-  });
-  await plane.kubectlOk([
-    "wait",
-    "--for=condition=Established",
-    "crd/databases.vigil.dev",
-    "--timeout=60s",
-  ]);
+  await installDatabaseCrd(plane);
 
   const { kubeConfig } = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
   const client = new KubeClient(kubeConfig);
@@ -302,26 +292,7 @@ Deno.test("the apiserver calls the Database webhooks on loopback", async (t) => 
       },
     );
   } finally {
-    await plane.kubectl([
-      "delete",
-      "mutatingwebhookconfiguration",
-      configName,
-      "--ignore-not-found",
-    ]);
-    await plane.kubectl([
-      "delete",
-      "validatingwebhookconfiguration",
-      configName,
-      "--ignore-not-found",
-    ]);
-    await plane.kubectl([
-      "patch",
-      "crd",
-      "databases.vigil.dev",
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { conversion: { strategy: "None", webhook: null } } }),
-    ]);
+    await unwireDatabaseWebhooks(plane, configName);
     await plane.kubectl(["delete", "namespace", ns, "--wait=false", "--ignore-not-found"]);
     stop.abort();
     const timer = setTimeout(
