@@ -13,6 +13,7 @@
  */
 import {
   type AdmissionHandler,
+  type AdmissionResponse,
   allowed,
   type ConversionHandler,
   convertEach,
@@ -45,63 +46,64 @@ function isV1(obj: KubeObject | null | undefined): obj is KubeObject & DatabaseV
 }
 
 /**
+ * Wraps a v1 Database check into an AdmissionHandler: only CREATE and UPDATE
+ * of v1 objects reach `answer`; anything else is allowed or, when it is not a
+ * v1 Database at all, refused with a message saying what was expected.
+ */
+function databaseHandler(
+  action: string,
+  answer: (obj: DatabaseV1, old: DatabaseV1 | undefined) => AdmissionResponse,
+): AdmissionHandler {
+  return (req) => {
+    if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
+    // The rules match `databases` only, so subresource writes (status, scale)
+    // never arrive; should one, it cannot make the spec invalid.
+    if (req.subResource !== undefined && req.subResource !== "") return Promise.resolve(allowed());
+    if (!isV1(req.object)) {
+      const got = String(req.object?.apiVersion);
+      return Promise.resolve(
+        denied(400, `Cannot ${action}: expected a ${V1} Database, got ${got}`),
+      );
+    }
+    return Promise.resolve(answer(req.object, isV1(req.oldObject) ? req.oldObject : undefined));
+  };
+}
+
+/**
  * Mutating handler: adds the context defaults (version from the catalog,
  * resource requests, schema defaults) as a JSON Patch.
  *
  * Guarantees: only `add` operations for fields the user left unset.
  */
 export function mutateDatabaseHandler(): AdmissionHandler {
-  return (req) => {
-    if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
-    if (!isV1(req.object)) {
-      return Promise.resolve(
-        denied(
-          400,
-          `Cannot default: expected a ${V1} Database, got ${String(req.object?.apiVersion)}`,
-        ),
-      );
-    }
-    const old = isV1(req.oldObject) ? req.oldObject : undefined;
-    const additions = defaultDatabase(req.object, { oldObject: old });
-    return Promise.resolve(patched(req.object, applyDefaults(req.object, additions)));
-  };
+  return databaseHandler("default", (obj, old) => {
+    const additions = defaultDatabase(obj, { oldObject: old });
+    return patched(obj as KubeObject, applyDefaults(obj, additions) as KubeObject);
+  });
 }
 
 /**
  * Validating handler: every problem at once, each naming the field path, the
- * value and what is accepted; the first also goes into the message line.
+ * value and what is accepted, in the message and as `status.details.causes`.
  */
 export function validateDatabaseHandler(ctx: DatabaseAdmissionContext): AdmissionHandler {
-  return (req) => {
-    if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
-    if (!isV1(req.object)) {
-      return Promise.resolve(
-        denied(
-          400,
-          `Cannot validate: expected a ${V1} Database, got ${String(req.object?.apiVersion)}`,
-        ),
-      );
-    }
-    // A status or scale write cannot make the spec invalid, and must never be
-    // blocked by a later catalog change.
-    if (req.subResource === "status") return Promise.resolve(allowed());
-    const old = isV1(req.oldObject) ? req.oldObject : undefined;
-    const problems = validateDatabase(req.object, old, ctx);
-    if (problems.length === 0) return Promise.resolve(allowed());
-    const name = `${req.namespace ?? ""}/${
-      req.name ?? String((req.object.metadata as { name?: string })?.name)
-    }`;
-    return Promise.resolve(
-      denied(422, `Database ${name} is invalid: ${problems.map((p) => p.message).join("; ")}`, {
+  return databaseHandler("validate", (obj, old) => {
+    const problems = validateDatabase(obj, old, ctx);
+    if (problems.length === 0) return allowed();
+    const name = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    return denied(
+      422,
+      `Database ${name} is invalid: ${problems.map((p) => p.message).join("; ")}`,
+      {
         reason: "Invalid",
         causes: problems.map((p) => ({
           field: p.path,
           reason: "FieldValueInvalid",
           message: p.message,
         })),
-      }),
+      },
     );
-  };
+  });
 }
 
 /** Conversion handler between v1, v1beta1 and v1alpha1 (hub-and-spoke through v1, lossless). */

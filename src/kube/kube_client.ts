@@ -11,7 +11,7 @@
  * @module
  */
 import { type HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { type Dispatcher, fetch as undiciFetch } from "undici";
+import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
 import { errorFromResponse, KubeApiError, NetworkError, type StatusBody } from "./errors.ts";
 
 /** Query parameters; `undefined` values are left out. */
@@ -48,6 +48,55 @@ export interface KubeClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+interface DispatcherFactory {
+  createDispatcherOptions(
+    cluster: unknown,
+    agentOptions: Record<string, unknown>,
+  ): { type: string; connect?: Record<string, unknown> };
+  createDispatcher(cluster: unknown, agentOptions: Record<string, unknown>): unknown;
+}
+
+const POOLED = Symbol("vigil.pooledDispatcher");
+
+/**
+ * Makes `kubeConfig` hand out one pooled HTTP/1.1 dispatcher per TLS identity
+ * instead of client-node 2.0.1's behaviour, which builds a new undici Agent
+ * — a new TCP and TLS connection — for every request, and lets undici
+ * negotiate HTTP/2, whose GOAWAY handling in Deno 2.9.6's nghttp2 aborts the
+ * process when an apiserver shuts down with watches open. HTTP/1.1 with
+ * keep-alive is what client-go's watches use too (one connection per watch).
+ * Proxied clusters keep client-node's own dispatcher.
+ */
+function poolDispatchers(kubeConfig: KubeConfig): void {
+  const factory = kubeConfig as unknown as DispatcherFactory & { [POOLED]?: true };
+  if (factory[POOLED]) return;
+  factory[POOLED] = true;
+  const original = factory.createDispatcher.bind(factory);
+  const pool = new Map<string, Agent>();
+  factory.createDispatcher = (cluster, agentOptions) => {
+    const opts = factory.createDispatcherOptions(cluster, agentOptions);
+    if (opts.type !== "agent" && opts.type !== "none") return original(cluster, agentOptions);
+    // "none": no TLS settings of its own (a public CA), which undici would
+    // otherwise serve from its global, HTTP/2-capable dispatcher.
+    const connect = opts.connect ?? {};
+    // Certificates may rotate on disk (client-node rereads them): key the pool by their content.
+    const key = JSON.stringify([
+      (cluster as { server?: string } | null)?.server,
+      String(connect.ca ?? ""),
+      String(connect.cert ?? ""),
+      String(connect.key ?? ""),
+      connect.servername,
+      connect.rejectUnauthorized,
+    ]);
+    let agent = pool.get(key);
+    if (agent === undefined) {
+      agent = new Agent({ connect, allowH2: false });
+      pool.set(key, agent);
+    }
+    return agent;
+  };
+}
+
 /**
  * Sends requests to the API server of a {@link KubeConfig}'s current context.
  *
@@ -66,6 +115,7 @@ export class KubeClient {
     if (cluster === null) {
       throw new TypeError("Cannot create a client: the kubeconfig has no current cluster");
     }
+    poolDispatchers(kubeConfig);
     this.#kubeConfig = kubeConfig;
     this.#server = new URL(cluster.server);
     this.#onRequest = options.onRequest ?? (() => {});

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { Agent } from "undici";
 import { KubeClient, loadKubeConfig } from "../../../src/kube/mod.ts";
 import { setupLogging } from "../../../src/observability/log.ts";
 import type { KubeObject, WatchClient } from "../../../src/runtime/mod.ts";
@@ -19,30 +18,9 @@ export const CONFIGMAPS = {
   kind: "ConfigMap",
 } as const;
 
-interface DispatcherFactory {
-  createDispatcherOptions(cluster: unknown, options: unknown): { type: string; connect?: object };
-  createDispatcher(cluster: unknown, options: unknown): unknown;
-}
-
-/**
- * A client for the plane behind `kubeconfigPath`, on HTTP/1.1.
- *
- * Why HTTP/1.1: undici 8 negotiates HTTP/2 by default, and Deno 2.9.6's
- * node:http2 (nghttp2) aborts the whole process with an assertion
- * (`find_stream_on_goaway_func`) when an apiserver that is shutting down
- * sends GOAWAY while watches are open. src/kube should make this choice for
- * production too; until then the runtime's tests pin it here.
- */
+/** A client for the plane behind `kubeconfigPath` (src/kube pools HTTP/1.1 connections). */
 export function clientFor(kubeconfigPath: string): KubeClient {
-  const kubeConfig = loadKubeConfig({ kubeconfigPath }).kubeConfig;
-  const factory = kubeConfig as unknown as DispatcherFactory;
-  const original = factory.createDispatcher.bind(factory);
-  factory.createDispatcher = (cluster, options) => {
-    const opts = factory.createDispatcherOptions(cluster, options);
-    if (opts.type !== "agent") return original(cluster, options);
-    return new Agent({ connect: opts.connect ?? {}, allowH2: false });
-  };
-  return new KubeClient(kubeConfig);
+  return new KubeClient(loadKubeConfig({ kubeconfigPath }).kubeConfig);
 }
 
 /** Wraps a client and counts list (non-watch) requests. */
