@@ -20,7 +20,8 @@ for (const name of scripts) {
   if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
   console.log(`\n##### ${name}`);
   const status = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-net", new URL(name, dir).pathname],
+    // --expose-gc lets memory benchmarks settle the heap before they measure.
+    args: ["run", "--allow-all", "--unstable-net", "--v8-flags=--expose-gc", new URL(name, dir).pathname],
     stdout: "inherit",
     stderr: "inherit",
   }).spawn().status;
