@@ -49,6 +49,14 @@ if (existing && existing.paths.length > 0) {
   kubeconfigPath = existing.paths[0]!;
   server = existing.server;
   console.error(`running Vigil against ${server} (${kubeconfigPath})`);
+  if (!Deno.args.some((a) => a.startsWith("--webhook-"))) {
+    console.error(
+      "note: Vigil's webhooks need a certificate and an address the API server can reach;\n" +
+        "  until then /readyz fails and nothing else starts. For development pass\n" +
+        "  --webhook-self-signed --webhook-url-host=<address the API server reaches>\n" +
+        "  (e.g. npx --yes deno@2.9.6 task start --webhook-self-signed --webhook-url-host=172.17.0.1)",
+    );
+  }
 } else {
   const dir = `${stateDir()}/plane`;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
