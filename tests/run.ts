@@ -71,12 +71,12 @@ function alive(pid: number): boolean {
   }
 }
 
-const testFlags = ["test", "--allow-all", "--unstable-net", "--no-prompt"];
+const testFlags = ["test", "--allow-all", "--no-prompt"];
 
 if (wanted.includes("static")) {
   await step("format", ["fmt", "--check"]);
   await step("lint", ["lint"]);
-  await step("type check", ["check", "--unstable-net", "main.ts", "src/", "tests/", "tools/"]);
+  await step("type check", ["check", "main.ts", "src/", "tests/", "tools/"]);
 }
 if (wanted.includes("unit")) {
   await step("unit tests", [...testFlags, "tests/unit/"]);

@@ -7,7 +7,7 @@
  * Network: the in-cluster API server by its stable name (Vigil connects to
  * `kubernetes.default.svc`, which every apiserver certificate names) and
  * Vigil's own listeners. Reads: the service-account mount, the webhook
- * certificate directory and `/proc/self` (process metrics). Env: a named
+ * certificate directory. Sys: the hostname (leader identity). Env: a named
  * list. Locally, `start` adds the kubeconfig's API server and file; an
  * air-gapped or local build adds its own with `VIGIL_ALLOW_NET` /
  * `VIGIL_ALLOW_READ` (comma-separated) at compile time.
@@ -27,7 +27,6 @@ export const BASE_NET: readonly string[] = [
 export const BASE_READ: readonly string[] = [
   "/var/run/secrets/kubernetes.io/serviceaccount",
   "/tmp/k8s-webhook-server/serving-certs",
-  "/proc/self",
 ];
 
 /** Environment variables the binary may read. */
@@ -65,8 +64,7 @@ export function permissionFlags(extra: ExtraGrants = {}): string[] {
     `--allow-net=${[...BASE_NET, ...(extra.net ?? [])].join(",")}`,
     `--allow-read=${[...BASE_READ, ...(extra.read ?? [])].join(",")}`,
     `--allow-env=${BASE_ENV.join(",")}`,
-    "--allow-sys=hostname,osRelease,uid,gid",
-    "--unstable-net",
+    "--allow-sys=hostname",
     "--no-prompt",
   ];
   if (extra.write && extra.write.length > 0) flags.push(`--allow-write=${extra.write.join(",")}`);

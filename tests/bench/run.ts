@@ -21,7 +21,7 @@ for (const name of scripts) {
   console.log(`\n##### ${name}`);
   const status = await new Deno.Command(Deno.execPath(), {
     // --expose-gc lets memory benchmarks settle the heap before they measure.
-    args: ["run", "--allow-all", "--unstable-net", "--v8-flags=--expose-gc", new URL(name, dir).pathname],
+    args: ["run", "--allow-all", "--v8-flags=--expose-gc", new URL(name, dir).pathname],
     stdout: "inherit",
     stderr: "inherit",
   }).spawn().status;
