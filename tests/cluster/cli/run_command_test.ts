@@ -147,6 +147,74 @@ Deno.test("vigil run under the binary's permission flags serves webhooks, probes
   });
 });
 
+Deno.test("/readyz fails until a certificate appears in the cert-manager directory, then passes", async () => {
+  const plane = await sharedPlane();
+  await withNamespace(plane, "cli-certdir", async (ns) => {
+    const certDir = await Deno.makeTempDir({ prefix: "vigil-serving-certs-" });
+    const [health, webhook] = freePorts(2);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...permissionFlags({
+          net: [new URL(plane.server).host, `127.0.0.1:${health}`, `0.0.0.0:${webhook}`],
+          read: [plane.kubeconfigPath, certDir],
+        }),
+        MAIN,
+        "run",
+        `--kubeconfig=${plane.kubeconfigPath}`,
+        "--metrics-bind-address=0",
+        `--health-probe-bind-address=127.0.0.1:${health}`,
+        `--webhook-port=${webhook}`,
+        `--webhook-cert-dir=${certDir}`,
+        `--leader-election-namespace=${ns}`,
+      ],
+      env: { NO_COLOR: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const reading = lineReader(child.stderr, lines)(() => false);
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${health}/readyz?verbose`);
+      return { status: res.status, body: await res.text() };
+    };
+    try {
+      const notReady = await eventually("the probe server to answer", async () => {
+        try {
+          return await readyz();
+        } catch {
+          return undefined;
+        }
+      });
+      assert.equal(notReady.status, 500); // controller-runtime's healthz answers 500 on a failing check
+      assert.match(notReady.body, /webhook-certificate/);
+
+      const { generateSelfSigned, writeCertDirectory } = await import(
+        "../../../src/webhook/mod.ts"
+      );
+      await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
+      await eventually("/readyz to pass once tls.crt and tls.key exist", async () => {
+        const r = await readyz();
+        return r.status === 200 ? r : undefined;
+      }, { timeoutMs: 30_000 });
+
+      child.kill("SIGTERM");
+      assert.equal((await child.status).code, 0, lines.join("\n"));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.status;
+      await reading.catch(() => {});
+      await Deno.remove(certDir, { recursive: true });
+    }
+  });
+});
+
 Deno.test("vigil version and vigil crds work under the binary's permission flags", async () => {
   const run = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), {
