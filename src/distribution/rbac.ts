@@ -1,0 +1,153 @@
+/**
+ * Vigil's least-privilege RBAC: what `vigil run` does today, nothing more.
+ *
+ * The Database reconciler does not exist yet. When it lands it adds the kinds
+ * it owns (StatefulSets, Services, ConfigMaps, Secrets, PVCs,
+ * PodDisruptionBudgets, CronJobs) to {@linkcode OPERATOR_CLUSTER_RULES}, and
+ * `patch` on `databases` for the `vigil.dev/cleanup` finalizer; the cluster
+ * test `tests/cluster/deploy/rbac_test.ts` then proves the new set again.
+ *
+ * - Cluster-wide (Databases live in every namespace): Databases
+ *   get/list/watch; their `status` (status writes) and `finalizers` (owner
+ *   references with `blockOwnerDeletion` need `update` on it) subresources;
+ *   StorageClasses get/list/watch (the validating webhook's informer);
+ *   Events create/patch, core and `events.k8s.io` (the event recorder
+ *   aggregates repeats with a patch).
+ * - In `vigil-system` only: the leader-election Lease get/create/update.
+ *   `resourceNames` cannot restrict `create` (a POST names no object in its
+ *   URL, so the authorizer sees no name), so `create` is a rule of its own on
+ *   every Lease of the namespace, and get/update are restricted to the Lease.
+ * - `vigil-self-signed`, bound to nothing: what `--webhook-self-signed`
+ *   needs in development to write the webhook configurations and patch the
+ *   CRD's conversion `caBundle`. Bind it by hand, never in production.
+ *
+ * @module
+ */
+import type { V1PolicyRule } from "@kubernetes/client-node";
+// Modules directly, not mod.ts: the generator must not load client-node (it reads env).
+import { CRD_NAME } from "../database/crd.ts";
+import { databaseWebhookConfigurations } from "./_database_webhooks.ts";
+import {
+  APP_NAME,
+  installLabels,
+  type KubeObject,
+  NAMESPACE,
+  type ResolvedInstallOptions,
+} from "./install_options.ts";
+
+/** Name of the development-only ClusterRole for `--webhook-self-signed`. */
+export const SELF_SIGNED_CLUSTER_ROLE = "vigil-self-signed";
+
+/** Rules of the `vigil` ClusterRole (bound cluster-wide to the ServiceAccount). */
+export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
+  { apiGroups: ["vigil.dev"], resources: ["databases"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["vigil.dev"], resources: ["databases/status"], verbs: ["get", "update", "patch"] },
+  { apiGroups: ["vigil.dev"], resources: ["databases/finalizers"], verbs: ["update"] },
+  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+];
+
+/** Rules of the `vigil` Role in `vigil-system`: leader election on the Lease `leaseName`. */
+export function leaseRules(leaseName: string): V1PolicyRule[] {
+  return [
+    {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      resourceNames: [leaseName],
+      verbs: ["get", "update"],
+    },
+    // No resourceNames: Kubernetes cannot restrict create by name.
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+  ];
+}
+
+/** Rules of the unbound `vigil-self-signed` ClusterRole (development only). */
+export function selfSignedRules(): V1PolicyRule[] {
+  const { mutating, validating } = databaseWebhookConfigurations();
+  return [
+    {
+      apiGroups: ["admissionregistration.k8s.io"],
+      resources: ["mutatingwebhookconfigurations"],
+      resourceNames: [mutating.name],
+      verbs: ["get", "patch"],
+    },
+    {
+      apiGroups: ["admissionregistration.k8s.io"],
+      resources: ["validatingwebhookconfigurations"],
+      resourceNames: [validating.name],
+      verbs: ["get", "patch"],
+    },
+    // No resourceNames: Kubernetes cannot restrict create by name.
+    {
+      apiGroups: ["admissionregistration.k8s.io"],
+      resources: ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
+      verbs: ["create"],
+    },
+    {
+      apiGroups: ["apiextensions.k8s.io"],
+      resources: ["customresourcedefinitions"],
+      resourceNames: [CRD_NAME],
+      verbs: ["get", "patch"],
+    },
+  ];
+}
+
+function copy(rules: readonly V1PolicyRule[]): V1PolicyRule[] {
+  return rules.map((r) => structuredClone(r));
+}
+
+/**
+ * The ServiceAccount, the ClusterRole and its binding, the Lease Role and its
+ * binding, and the unbound `vigil-self-signed` ClusterRole, in apply order.
+ */
+export function buildRbac(options: ResolvedInstallOptions): KubeObject[] {
+  const labels = installLabels(options, "rbac");
+  const subject = { kind: "ServiceAccount", name: APP_NAME, namespace: NAMESPACE };
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: APP_NAME, namespace: NAMESPACE, labels },
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: APP_NAME, labels },
+      rules: copy(OPERATOR_CLUSTER_RULES),
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: APP_NAME, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: APP_NAME },
+      subjects: [subject],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: APP_NAME, namespace: NAMESPACE, labels },
+      rules: leaseRules(options.leaderElectionId),
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: APP_NAME, namespace: NAMESPACE, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: APP_NAME },
+      subjects: [subject],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: {
+        name: SELF_SIGNED_CLUSTER_ROLE,
+        labels,
+        annotations: {
+          "vigil.dev/description": "Development only (--webhook-self-signed); bound to nothing. " +
+            `Bind it to ${NAMESPACE}/${APP_NAME} by hand if you need it.`,
+        },
+      },
+      rules: selfSignedRules(),
+    },
+  ];
+}
