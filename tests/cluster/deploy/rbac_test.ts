@@ -1,0 +1,185 @@
+/**
+ * The shipped RBAC is enough and no more: `main.ts run`, under the
+ * binary's permission flags and authenticated only as the `vigil`
+ * ServiceAccount bound by `src/distribution`'s roles, becomes ready, leads
+ * on its Lease and releases it on SIGTERM; and `kubectl auth can-i --list`
+ * for that account shows exactly the builders' rules (plus what Kubernetes
+ * gives every authenticated account).
+ */
+import assert from "node:assert/strict";
+import YAML from "yaml";
+import { eventually, sharedPlane } from "../../support/shared_plane.ts";
+import { installDatabaseCrd } from "../../support/database_crd.ts";
+import { freePorts } from "../../support/ports.ts";
+import { permissionFlags } from "../../../tools/permissions.ts";
+import { generateSelfSigned, writeCertDirectory } from "../../../src/webhook/mod.ts";
+import {
+  APP_NAME,
+  buildNamespace,
+  buildRbac,
+  leaseRules,
+  NAMESPACE,
+  OPERATOR_CLUSTER_RULES,
+  resolveInstallOptions,
+  SELF_SIGNED_CLUSTER_ROLE,
+} from "../../../src/distribution/mod.ts";
+import { baselineRules, parseCanIList, ruleAtoms } from "./can_i.ts";
+
+const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
+const SA = `system:serviceaccount:${NAMESPACE}:${APP_NAME}`;
+
+/** Collects a child's stderr lines until it ends. */
+async function collect(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    lines.push(...parts);
+  }
+  if (buffer) lines.push(buffer);
+}
+
+/** A kubeconfig that authenticates with `token` only, trusting the plane's CA. */
+async function tokenKubeconfig(adminPath: string, token: string): Promise<string> {
+  const admin = YAML.parse(await Deno.readTextFile(adminPath));
+  const cluster = admin.clusters[0].cluster;
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{
+      name: "plane",
+      cluster: {
+        server: cluster.server,
+        "certificate-authority-data": cluster["certificate-authority-data"],
+      },
+    }],
+    users: [{ name: "vigil", user: { token } }],
+    contexts: [{
+      name: "vigil",
+      context: { cluster: "plane", user: "vigil", namespace: NAMESPACE },
+    }],
+    "current-context": "vigil",
+  });
+}
+
+Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount can do nothing more", async () => {
+  const plane = await sharedPlane();
+  await installDatabaseCrd(plane);
+  const leaseId = `vigil-rbac-${crypto.randomUUID().slice(0, 8)}`;
+  const options = resolveInstallOptions({ leaderElectionId: leaseId });
+  const objects = [buildNamespace(options), ...buildRbac(options)];
+  const clusterScoped = objects.filter((o) => o.metadata.namespace === undefined);
+  const tmp = await Deno.makeTempDir({ prefix: "vigil-rbac-" });
+  let child: Deno.ChildProcess | undefined;
+  try {
+    await plane.kubectlOk(["apply", "--server-side", "-f", "-"], {
+      stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
+    const token = (await plane.kubectlOk([
+      "create",
+      "token",
+      APP_NAME,
+      "-n",
+      NAMESPACE,
+      "--duration=1h",
+    ])).trim();
+    const kubeconfig = `${tmp}/kubeconfig`;
+    await Deno.writeTextFile(kubeconfig, await tokenKubeconfig(plane.kubeconfigPath, token));
+    const certDir = `${tmp}/certs`;
+    await Deno.mkdir(certDir);
+    await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
+
+    const [metrics, health, webhook] = freePorts(3);
+    child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...permissionFlags({
+          net: [
+            new URL(plane.server).host,
+            `127.0.0.1:${metrics}`,
+            `127.0.0.1:${health}`,
+            `0.0.0.0:${webhook}`,
+          ],
+          read: [kubeconfig, certDir],
+        }),
+        MAIN,
+        "run",
+        `--kubeconfig=${kubeconfig}`,
+        `--metrics-bind-address=127.0.0.1:${metrics}`,
+        `--health-probe-bind-address=127.0.0.1:${health}`,
+        `--webhook-port=${webhook}`,
+        `--webhook-cert-dir=${certDir}`,
+        `--leader-election-namespace=${NAMESPACE}`,
+        `--leader-election-id=${leaseId}`,
+        "--log-format=json",
+      ],
+      env: { NO_COLOR: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const reading = collect(child.stderr, lines);
+    const log = () => lines.join("\n");
+
+    await eventually("/readyz to pass", async () => {
+      const res = await fetch(`http://127.0.0.1:${health}/readyz`);
+      await res.body?.cancel();
+      return res.ok ? true : undefined;
+    }, { timeoutMs: 60_000 });
+    const getLease = async () =>
+      JSON.parse(await plane.kubectlOk(["-n", NAMESPACE, "get", "lease", leaseId, "-o", "json"]));
+    const holder = await eventually("the Lease to name a holder", async () => {
+      return (await getLease()).spec?.holderIdentity as string | undefined;
+    });
+    assert.ok(holder.length > 0);
+
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, log());
+    assert.ok(!(await getLease()).spec.holderIdentity, "the Lease is released on SIGTERM");
+    assert.ok(!/forbidden/i.test(log()), `a request was forbidden:\n${log()}`);
+
+    // Tight: exactly the declared rules, plus what every authenticated account has.
+    const baseline = await baselineRules(plane, NAMESPACE, [APP_NAME]);
+    const canI = async (namespace: string) =>
+      parseCanIList(
+        await plane.kubectlOk(["auth", "can-i", "--list", `--as=${SA}`, "-n", namespace]),
+      );
+    assert.deepEqual(
+      await canI("default"),
+      ruleAtoms([...OPERATOR_CLUSTER_RULES, ...baseline]),
+      "outside vigil-system: the ClusterRole's rules only",
+    );
+    assert.deepEqual(
+      await canI(NAMESPACE),
+      ruleAtoms([...OPERATOR_CLUSTER_RULES, ...leaseRules(leaseId), ...baseline]),
+      "in vigil-system: the ClusterRole's and the Lease Role's rules",
+    );
+    for (const [verb, resource] of [["create", "deployments"], ["get", "secrets"]] as const) {
+      const denied = await plane.kubectl(["auth", "can-i", verb, resource, `--as=${SA}`]);
+      assert.equal(denied.stdout.trim(), "no", `${verb} ${resource}`);
+    }
+    const bindings = JSON.parse(
+      await plane.kubectlOk(["get", "clusterrolebindings,rolebindings", "-A", "-o", "json"]),
+    ).items as { roleRef: { name: string } }[];
+    assert.ok(!bindings.some((b) => b.roleRef.name === SELF_SIGNED_CLUSTER_ROLE));
+  } finally {
+    if (child) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.status;
+    }
+    await Deno.remove(tmp, { recursive: true });
+    for (const o of clusterScoped.filter((o) => o.kind !== "Namespace")) {
+      await plane.kubectl(["delete", o.kind, o.metadata.name, "--ignore-not-found"]);
+    }
+    await plane.kubectl(["delete", "namespace", NAMESPACE, "--wait=false", "--ignore-not-found"]);
+  }
+});
