@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { RUN_FLAGS } from "../../../src/config.ts";
+import { VERSION } from "../../../src/version.ts";
+import {
+  DATABASE_WEBHOOK_PATHS,
+  databaseWebhookConfigurations,
+} from "../../../src/database/mod.ts";
+import * as mirror from "../../../src/distribution/_database_webhooks.ts";
+import {
+  buildManifest,
+  type KubeObject,
+  SELF_SIGNED_CLUSTER_ROLE,
+} from "../../../src/distribution/mod.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+const objects = buildManifest();
+const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+const one = (kind: string, name?: string): Json => {
+  const found = byKind(kind).filter((o) => name === undefined || o.metadata.name === name);
+  assert.equal(found.length, 1, `one ${kind} ${name ?? ""}`);
+  return found[0];
+};
+const deployment = one("Deployment");
+const pod = deployment.spec.template.spec;
+const container = pod.containers[0];
+const flagDefault = (flag: string) => RUN_FLAGS.find((f) => f.flag === flag)?.default ?? "";
+const port = (address: string) => Number(address.split(":").at(-1));
+
+Deno.test("the operator pod meets the restricted Pod Security Standard", () => {
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.runAsUser, 65532);
+  assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+  for (const c of pod.containers) {
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] });
+    assert.equal(c.securityContext.seccompProfile.type, "RuntimeDefault");
+    assert.ok(c.resources.requests && c.resources.limits, "requests and limits");
+  }
+  assert.equal(
+    one("Namespace").metadata.labels["pod-security.kubernetes.io/enforce"],
+    "restricted",
+  );
+});
+
+Deno.test("ports, probes and the certificate mount match vigil run's flag defaults", () => {
+  const ports = Object.fromEntries(
+    container.ports.map((p: Json) => [p.name, p.containerPort]),
+  );
+  assert.deepEqual(ports, {
+    metrics: port(flagDefault("metrics-bind-address")),
+    health: port(flagDefault("health-probe-bind-address")),
+    webhook: Number(flagDefault("webhook-port")),
+  });
+  assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "health" });
+  assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "health" });
+  const mount = container.volumeMounts.find((m: Json) => m.name === "webhook-certs");
+  assert.equal(mount.mountPath, flagDefault("webhook-cert-dir"));
+  assert.equal(mount.readOnly, true);
+  const volume = pod.volumes.find((v: Json) => v.name === "webhook-certs");
+  assert.equal(volume.secret.secretName, one("Certificate").spec.secretName);
+  const webhookService = one("Service", "vigil-webhook");
+  assert.deepEqual(webhookService.spec.ports[0], {
+    name: "webhook",
+    port: 443,
+    targetPort: "webhook",
+    protocol: "TCP",
+  });
+  assert.equal(one("Service", "vigil-metrics").spec.ports[0].port, ports.metrics);
+});
+
+Deno.test("two replicas with leader election spread over nodes, kept by a PodDisruptionBudget", () => {
+  assert.equal(deployment.spec.replicas, 2);
+  assert.ok(container.args.includes("--leader-elect=true"));
+  const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e]));
+  assert.equal(env.POD_NAME.valueFrom.fieldRef.fieldPath, "metadata.name");
+  assert.equal(env.POD_NAMESPACE.valueFrom.fieldRef.fieldPath, "metadata.namespace");
+  assert.equal(container.image, `ghcr.io/vigil-dev/vigil:${VERSION}`);
+  const spread = pod.topologySpreadConstraints[0];
+  assert.equal(spread.topologyKey, "kubernetes.io/hostname");
+  assert.equal(spread.whenUnsatisfiable, "DoNotSchedule");
+  assert.ok(
+    pod.terminationGracePeriodSeconds > parseInt(flagDefault("graceful-shutdown-timeout")),
+  );
+  assert.equal(one("PodDisruptionBudget").spec.minAvailable, 1);
+  assert.deepEqual(
+    one("PodDisruptionBudget").spec.selector,
+    deployment.spec.selector,
+  );
+});
+
+Deno.test("no role grants a wildcard verb, resource or API group", () => {
+  for (const role of [...byKind("ClusterRole"), ...byKind("Role")] as Json[]) {
+    for (const rule of role.rules) {
+      for (const field of ["verbs", "resources", "apiGroups"]) {
+        assert.ok(!rule[field].includes("*"), `${role.metadata.name}: ${field} has *`);
+      }
+      assert.ok(!rule.nonResourceURLs, `${role.metadata.name}: nonResourceURLs`);
+    }
+  }
+});
+
+Deno.test("the vigil-self-signed ClusterRole ships but nothing binds it", () => {
+  assert.ok(one("ClusterRole", SELF_SIGNED_CLUSTER_ROLE));
+  const bindings = [...byKind("ClusterRoleBinding"), ...byKind("RoleBinding")] as Json[];
+  assert.ok(bindings.length > 0);
+  for (const b of bindings) assert.notEqual(b.roleRef.name, SELF_SIGNED_CLUSTER_ROLE);
+});
+
+Deno.test("every object carries app.kubernetes.io/name, part-of and managed-by", () => {
+  for (const o of objects as KubeObject[]) {
+    const labels = o.metadata.labels as Record<string, string>;
+    assert.equal(labels["app.kubernetes.io/name"], "vigil", `${o.kind}/${o.metadata.name}`);
+    assert.equal(labels["app.kubernetes.io/part-of"], "vigil", `${o.kind}/${o.metadata.name}`);
+    assert.equal(labels["app.kubernetes.io/managed-by"], "kubectl", `${o.kind}/${o.metadata.name}`);
+  }
+});
+
+Deno.test("webhook configurations and the CRD go through the Service with the CA from cainjector", () => {
+  const inject = "cert-manager.io/inject-ca-from";
+  const targets: Json[] = [
+    one("MutatingWebhookConfiguration"),
+    one("ValidatingWebhookConfiguration"),
+    one("CustomResourceDefinition"),
+  ];
+  for (const t of targets) {
+    assert.equal(t.metadata.annotations[inject], "vigil-system/vigil-webhook");
+  }
+  const configs = [
+    ...targets[0].webhooks,
+    ...targets[1].webhooks,
+    targets[2].spec.conversion.webhook,
+  ];
+  for (const w of configs) {
+    assert.equal(w.clientConfig.service.namespace, "vigil-system");
+    assert.equal(w.clientConfig.service.name, "vigil-webhook");
+    assert.ok(!("caBundle" in w.clientConfig), "caBundle is left to cainjector");
+  }
+  const cert = one("Certificate");
+  assert.deepEqual(cert.spec.dnsNames, [
+    "vigil-webhook.vigil-system.svc",
+    "vigil-webhook.vigil-system.svc.cluster.local",
+  ]);
+  assert.equal(cert.spec.issuerRef.name, one("Issuer").metadata.name);
+  assert.deepEqual(one("Issuer").spec, { selfSigned: {} });
+  const kinds = objects.map((o) => o.kind);
+  assert.equal(kinds[0], "Namespace");
+  assert.ok(kinds.indexOf("Deployment") < kinds.indexOf("MutatingWebhookConfiguration"));
+});
+
+Deno.test("the generator's copy of the Database webhook specs equals src/database's", () => {
+  assert.deepEqual(mirror.DATABASE_WEBHOOK_PATHS, DATABASE_WEBHOOK_PATHS);
+  assert.deepEqual(mirror.databaseWebhookConfigurations(), databaseWebhookConfigurations());
+});
