@@ -20,20 +20,12 @@ import {
   denied,
   type KubeObject,
   patched,
-  type WebhookConfigurationSpec,
 } from "../webhook/mod.ts";
 import { applyDefaults, defaultDatabase } from "./default_database.ts";
 import { type AnyDatabase, convert } from "./convert.ts";
 import type { DatabaseV1 } from "./database_v1.ts";
 import { type StorageClassInfo, validateDatabase } from "./validate_database.ts";
 import { V1 } from "./database_v1.ts";
-
-/** The URL paths the handlers are served at (controller-runtime's naming). */
-export const DATABASE_WEBHOOK_PATHS = {
-  mutate: "/mutate-vigil-dev-v1-database",
-  validate: "/validate-vigil-dev-v1-database",
-  convert: "/convert",
-} as const;
 
 /** Cluster state the validating handler reads (from informer caches, not per-request GETs). */
 export interface DatabaseAdmissionContext {
@@ -111,49 +103,6 @@ export function convertDatabaseHandler(): ConversionHandler {
   return convertEach((object, desiredAPIVersion) =>
     convert(object as unknown as AnyDatabase, desiredAPIVersion) as unknown as KubeObject
   );
-}
-
-/** Options of {@link databaseWebhookConfigurations}. */
-export interface DatabaseWebhookConfigurationOptions {
-  /** Object names of the two configurations; default `vigil`. */
-  readonly name?: string;
-  /** Restrict the webhooks to namespaces matching these labels; default all namespaces. */
-  readonly namespaceLabels?: Readonly<Record<string, string>>;
-  /** API server timeout per call; default 10 s. */
-  readonly timeoutSeconds?: number;
-}
-
-/** The mutating and validating webhook configurations for Databases. */
-export function databaseWebhookConfigurations(
-  options: DatabaseWebhookConfigurationOptions = {},
-): { mutating: WebhookConfigurationSpec; validating: WebhookConfigurationSpec } {
-  const rules = [{
-    operations: ["CREATE", "UPDATE"] as ("CREATE" | "UPDATE")[],
-    apiGroups: ["vigil.dev"],
-    apiVersions: ["v1"],
-    resources: ["databases"],
-    scope: "Namespaced" as const,
-  }];
-  const common = {
-    rules,
-    timeoutSeconds: options.timeoutSeconds ?? 10,
-    ...(options.namespaceLabels &&
-      { namespaceSelector: { matchLabels: { ...options.namespaceLabels } } }),
-  };
-  const name = options.name ?? "vigil";
-  const labels = { "app.kubernetes.io/name": "vigil", "app.kubernetes.io/managed-by": "vigil" };
-  return {
-    mutating: {
-      name,
-      labels,
-      webhooks: [{ name: "mdatabase.vigil.dev", path: DATABASE_WEBHOOK_PATHS.mutate, ...common }],
-    },
-    validating: {
-      name,
-      labels,
-      webhooks: [{ name: "vdatabase.vigil.dev", path: DATABASE_WEBHOOK_PATHS.validate, ...common }],
-    },
-  };
 }
 
 /** The parts of a `storage.k8s.io/v1` StorageClass the lookup reads. */

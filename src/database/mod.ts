@@ -20,3 +20,4 @@ export * from "./default_database.ts";
 export * from "./validate_database.ts";
 export * from "./convert.ts";
 export * from "./database_admission.ts";
+export * from "./webhook_configurations.ts";

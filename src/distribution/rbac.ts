@@ -26,7 +26,7 @@
 import type { V1PolicyRule } from "@kubernetes/client-node";
 // Modules directly, not mod.ts: the generator must not load client-node (it reads env).
 import { CRD_NAME } from "../database/crd.ts";
-import { databaseWebhookConfigurations } from "./_database_webhooks.ts";
+import { databaseWebhookConfigurations } from "../database/webhook_configurations.ts";
 import {
   APP_NAME,
   installLabels,

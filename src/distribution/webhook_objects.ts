@@ -24,7 +24,10 @@ import {
 } from "../webhook/webhook_configuration.ts";
 // Modules directly, not mod.ts: the generator must not load client-node (it reads env).
 import { buildCrd } from "../database/crd.ts";
-import { DATABASE_WEBHOOK_PATHS, databaseWebhookConfigurations } from "./_database_webhooks.ts";
+import {
+  DATABASE_WEBHOOK_PATHS,
+  databaseWebhookConfigurations,
+} from "../database/webhook_configurations.ts";
 import {
   INJECT_CA_FROM,
   installLabels,

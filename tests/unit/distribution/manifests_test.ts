@@ -2,11 +2,6 @@ import assert from "node:assert/strict";
 import { RUN_FLAGS } from "../../../src/config.ts";
 import { VERSION } from "../../../src/version.ts";
 import {
-  DATABASE_WEBHOOK_PATHS,
-  databaseWebhookConfigurations,
-} from "../../../src/database/mod.ts";
-import * as mirror from "../../../src/distribution/_database_webhooks.ts";
-import {
   buildManifest,
   type KubeObject,
   SELF_SIGNED_CLUSTER_ROLE,
@@ -148,9 +143,4 @@ Deno.test("webhook configurations and the CRD go through the Service with the CA
   const kinds = objects.map((o) => o.kind);
   assert.equal(kinds[0], "Namespace");
   assert.ok(kinds.indexOf("Deployment") < kinds.indexOf("MutatingWebhookConfiguration"));
-});
-
-Deno.test("the generator's copy of the Database webhook specs equals src/database's", () => {
-  assert.deepEqual(mirror.DATABASE_WEBHOOK_PATHS, DATABASE_WEBHOOK_PATHS);
-  assert.deepEqual(mirror.databaseWebhookConfigurations(), databaseWebhookConfigurations());
 });
