@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import YAML from "yaml";
 import { eventually, sharedPlane } from "../../support/shared_plane.ts";
 import { installDatabaseCrd } from "../../support/database_crd.ts";
-import { freePorts } from "../../support/ports.ts";
-import { permissionFlags } from "../../../tools/permissions.ts";
+import { startVigil, type VigilProcess } from "../../support/vigil_process.ts";
 import { generateSelfSigned, writeCertDirectory } from "../../../src/webhook/mod.ts";
 import {
   APP_NAME,
@@ -25,20 +24,7 @@ import {
 } from "../../../src/distribution/mod.ts";
 import { baselineRules, parseCanIList, ruleAtoms } from "./can_i.ts";
 
-const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
 const SA = `system:serviceaccount:${NAMESPACE}:${APP_NAME}`;
-
-/** Collects a child's stderr lines until it ends. */
-async function collect(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    const parts = buffer.split("\n");
-    buffer = parts.pop() ?? "";
-    lines.push(...parts);
-  }
-  if (buffer) lines.push(buffer);
-}
 
 /** A kubeconfig that authenticates with `token` only, trusting the plane's CA. */
 async function tokenKubeconfig(adminPath: string, token: string): Promise<string> {
@@ -71,7 +57,7 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
   const objects = [buildNamespace(options), ...buildRbac(options)];
   const clusterScoped = objects.filter((o) => o.metadata.namespace === undefined);
   const tmp = await Deno.makeTempDir({ prefix: "vigil-rbac-" });
-  let child: Deno.ChildProcess | undefined;
+  let vigil: VigilProcess | undefined;
   try {
     await plane.kubectlOk(["apply", "--server-side", "-f", "-"], {
       stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
@@ -90,42 +76,20 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
     await Deno.mkdir(certDir);
     await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
 
-    const [metrics, health, webhook] = freePorts(3);
-    child = new Deno.Command(Deno.execPath(), {
+    vigil = startVigil({
+      server: plane.server,
+      kubeconfig,
+      read: [certDir],
       args: [
-        "run",
-        ...permissionFlags({
-          net: [
-            new URL(plane.server).host,
-            `127.0.0.1:${metrics}`,
-            `127.0.0.1:${health}`,
-            `0.0.0.0:${webhook}`,
-          ],
-          read: [kubeconfig, certDir],
-        }),
-        MAIN,
-        "run",
-        `--kubeconfig=${kubeconfig}`,
-        `--metrics-bind-address=127.0.0.1:${metrics}`,
-        `--health-probe-bind-address=127.0.0.1:${health}`,
-        `--webhook-port=${webhook}`,
         `--webhook-cert-dir=${certDir}`,
         `--leader-election-namespace=${NAMESPACE}`,
         `--leader-election-id=${leaseId}`,
-        "--log-format=json",
       ],
-      env: { NO_COLOR: "1" },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const lines: string[] = [];
-    const reading = collect(child.stderr, lines);
-    const log = () => lines.join("\n");
+    });
+    const log = () => vigil!.lines.join("\n");
 
     await eventually("/readyz to pass", async () => {
-      const res = await fetch(`http://127.0.0.1:${health}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${vigil!.healthPort}/readyz`);
       await res.body?.cancel();
       return res.ok ? true : undefined;
     }, { timeoutMs: 60_000 });
@@ -136,10 +100,7 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
     });
     assert.ok(holder.length > 0);
 
-    child.kill("SIGTERM");
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, log());
+    assert.equal(await vigil.stop(), 0, log());
     assert.ok(!(await getLease()).spec.holderIdentity, "the Lease is released on SIGTERM");
     assert.ok(!/forbidden/i.test(log()), `a request was forbidden:\n${log()}`);
 
@@ -168,14 +129,7 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
     ).items as { roleRef: { name: string } }[];
     assert.ok(!bindings.some((b) => b.roleRef.name === SELF_SIGNED_CLUSTER_ROLE));
   } finally {
-    if (child) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already exited
-      }
-      await child.status;
-    }
+    await vigil?.kill();
     await Deno.remove(tmp, { recursive: true });
     for (const o of clusterScoped.filter((o) => o.kind !== "Namespace")) {
       await plane.kubectl(["delete", o.kind, o.metadata.name, "--ignore-not-found"]);
