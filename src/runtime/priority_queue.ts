@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { DrainWaiters } from "./_drain_waiters.ts";
 import { Heap } from "./_heap.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
 import { noopQueueMetrics, type QueueMetrics } from "./queue_metrics.ts";
@@ -75,7 +76,7 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
   );
   readonly #locked = new Map<T, number>();
   readonly #waiters: Array<(r: PriorityGetResult<T>) => void> = [];
-  #drainWaiters: Array<() => void> = [];
+  readonly #drains = new DrainWaiters();
   #shutdown = false;
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
@@ -173,7 +174,7 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     this.#locked.delete(item);
     this.#dispatch();
     if (this.#locked.size === 0) {
-      for (const resolve of this.#drainWaiters.splice(0)) resolve();
+      this.#drains.release();
     }
   }
 
@@ -191,16 +192,7 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
 
   shutdownWithDrain(signal?: AbortSignal): Promise<void> {
     this.shutdown();
-    if (this.#locked.size === 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        signal?.removeEventListener("abort", finish);
-        this.#drainWaiters = this.#drainWaiters.filter((w) => w !== finish);
-        resolve();
-      };
-      this.#drainWaiters.push(finish);
-      signal?.addEventListener("abort", finish, { once: true });
-    });
+    return this.#drains.wait(this.#locked.size === 0, signal);
   }
 
   shuttingDown(): boolean {

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { DrainWaiters } from "./_drain_waiters.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { noopQueueMetrics, type QueueMetrics } from "./queue_metrics.ts";
 
@@ -54,7 +55,7 @@ export class Queue<T> implements WorkQueue<T> {
   readonly #dirty = new Set<T>();
   readonly #processing = new Set<T>();
   readonly #waiters: Array<(result: GetResult<T>) => void> = [];
-  #drainWaiters: Array<() => void> = [];
+  readonly #drains = new DrainWaiters();
   #shuttingDown = false;
   readonly #addedAt = new Map<T, number>();
   readonly #startedAt = new Map<T, number>();
@@ -107,9 +108,7 @@ export class Queue<T> implements WorkQueue<T> {
       this.metrics.depth(this.len());
       this.#dispatch();
     } else if (this.#processing.size === 0) {
-      const waiters = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.#drains.release();
     }
   }
 
@@ -125,16 +124,7 @@ export class Queue<T> implements WorkQueue<T> {
    */
   shutdownWithDrain(signal?: AbortSignal): Promise<void> {
     this.shutdown();
-    if (this.#processing.size === 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        signal?.removeEventListener("abort", finish);
-        this.#drainWaiters = this.#drainWaiters.filter((w) => w !== finish);
-        resolve();
-      };
-      this.#drainWaiters.push(finish);
-      signal?.addEventListener("abort", finish, { once: true });
-    });
+    return this.#drains.wait(this.#processing.size === 0, signal);
   }
 
   /** Whether {@link Queue.shutdown} was called. */
