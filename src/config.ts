@@ -89,7 +89,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "namespace",
     key: "namespace",
     kind: "string",
-    help: "watch only this namespace (default: all namespaces)",
+    help:
+      "watch only this namespace (default: all namespaces); for the Database reconciler, not built yet",
   },
   {
     flag: "metrics-bind-address",
@@ -188,7 +189,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     default: "4",
     min: 1,
     max: 64,
-    help: "reconcile workers",
+    help: "reconcile workers; for the Database reconciler, not built yet",
   },
   {
     flag: "graceful-shutdown-timeout",
@@ -201,7 +202,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "image-registry",
     key: "imageRegistry",
     kind: "string",
-    help: "registry prefix for database images (air-gapped mirrors)",
+    help:
+      "registry prefix for database images (air-gapped mirrors); for the Database reconciler, not built yet",
   },
   {
     flag: "log-level",
