@@ -16,8 +16,6 @@ const target = Deno.args[0] ?? "dist/vigil";
 const args = [
   "compile",
   ...permissionFlags(extraFromEnv((n) => Deno.env.get(n))),
-  "--include",
-  "deno.json",
   "--output",
   target,
   "main.ts",
