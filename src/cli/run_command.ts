@@ -102,7 +102,10 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
           : { mode: "url", host: config.webhookUrlHost, port: config.webhookPort },
       }
       : { kind: "directory", dir: config.webhookCertDir },
-    admission: storageClassLookup(() => storageClasses.store.list() as StorageClassObject[]),
+    admission: storageClassLookup(
+      () => storageClasses.store.list() as StorageClassObject[],
+      () => storageClasses.hasSynced(),
+    ),
     metrics: createWebhookMetrics(manager.metrics.registry),
     log: getLogger("webhook"),
   });

@@ -18,6 +18,7 @@ import {
   type ConversionHandler,
   convertEach,
   denied,
+  errored,
   type KubeObject,
   patched,
 } from "../webhook/mod.ts";
@@ -31,6 +32,12 @@ import { V1 } from "./database_v1.ts";
 export interface DatabaseAdmissionContext {
   /** Looks up a StorageClass by name; `undefined` asks for the cluster's default class. */
   storageClass(name: string | undefined): StorageClassInfo;
+  /**
+   * Whether the cache behind {@link DatabaseAdmissionContext.storageClass} has
+   * synced; until it has, validation answers 503 (retry) rather than
+   * wrongly calling a StorageClass missing. Default: always synced.
+   */
+  synced?(): boolean;
 }
 
 function isV1(obj: KubeObject | null | undefined): obj is KubeObject & DatabaseV1 {
@@ -80,6 +87,12 @@ export function mutateDatabaseHandler(): AdmissionHandler {
  */
 export function validateDatabaseHandler(ctx: DatabaseAdmissionContext): AdmissionHandler {
   return databaseHandler("validate", (obj, old) => {
+    if (ctx.synced?.() === false) {
+      return errored(
+        503,
+        new Error("Cannot validate yet: the StorageClass cache has not synced; retry in a moment"),
+      );
+    }
     const problems = validateDatabase(obj, old, ctx);
     if (problems.length === 0) return allowed();
     const name = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
@@ -126,8 +139,10 @@ const DEFAULT_CLASS_ANNOTATIONS = [
  */
 export function storageClassLookup(
   list: () => readonly StorageClassObject[],
+  synced?: () => boolean,
 ): DatabaseAdmissionContext {
   return {
+    ...(synced === undefined ? {} : { synced }),
     storageClass(name) {
       const classes = list();
       const found = name === undefined

@@ -170,3 +170,19 @@ Deno.test("webhook configurations match v1 databases only, optionally scoped by 
   }
   assert.equal(databaseWebhookConfigurations().mutating.webhooks[0]?.namespaceSelector, undefined);
 });
+
+Deno.test("validate answers 503 (retry) until the StorageClass cache has synced", async () => {
+  let synced = false;
+  const ctx = storageClassLookup(() => [], () => synced);
+  const early = await validateDatabaseHandler(ctx)(request(db({ version: "17.5" })), signal);
+  assert.equal(early.allowed, false);
+  assert.equal(early.status?.code, 503);
+  assert.match(early.status?.message ?? "", /has not synced; retry/);
+  synced = true;
+  const later = await validateDatabaseHandler(ctx)(
+    request(db({ version: "17.5", storageClassName: "standard" })),
+    signal,
+  );
+  assert.equal(later.status?.code, 422, "once synced, a class that is not there is reported");
+  assert.ok(later.status?.details?.causes?.some((c) => c.field === "spec.storageClassName"));
+});
