@@ -84,17 +84,25 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
     loadFile(kc, paths[0]!, "~/.kube/config");
   } else if (env("KUBERNETES_SERVICE_HOST") !== undefined && exists(`${saDir}/token`)) {
     source = "in-cluster";
-    const prefix = saDir === SERVICE_ACCOUNT_DIR ? "" : saDir.slice(0, -SERVICE_ACCOUNT_DIR.length);
-    kc.loadFromCluster(prefix);
-    // Reach the apiserver by its stable service name rather than the IP in
-    // KUBERNETES_SERVICE_HOST: every apiserver certificate names it, and it
-    // lets the binary's --allow-net name one host that is the same in every
-    // cluster.
+    // What client-node's loadFromCluster builds (CA file, a token file it
+    // rereads as the kubelet rotates it), with two differences: the
+    // directory is injectable, and the apiserver is reached by its stable
+    // service name rather than the IP in KUBERNETES_SERVICE_HOST — every
+    // apiserver certificate names it, and it lets the binary's --allow-net
+    // name one host that is the same in every cluster.
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
-    kc.clusters = kc.clusters.map((c) => ({
-      ...c,
-      server: `https://kubernetes.default.svc:${port}`,
-    }));
+    kc.loadFromClusterAndUser(
+      {
+        name: "in-cluster",
+        server: `https://kubernetes.default.svc:${port}`,
+        caFile: `${saDir}/ca.crt`,
+        skipTLSVerify: false,
+      },
+      {
+        name: "in-cluster",
+        authProvider: { name: "tokenFile", config: { tokenFile: `${saDir}/token` } },
+      },
+    );
     namespace = readOptional(`${saDir}/namespace`)?.trim();
   } else {
     throw new KubeConfigError(
