@@ -76,6 +76,11 @@ Deno.test("in-cluster config reaches the apiserver by its service name", async (
       assert.equal(loaded.source, "in-cluster");
       assert.equal(loaded.server, "https://kubernetes.default.svc:443");
       assert.equal(loaded.namespace, "vigil-system");
+      assert.equal(loaded.kubeConfig.getCurrentCluster()?.caFile, `${dir}/sa/ca.crt`);
+      assert.deepEqual(loaded.kubeConfig.getCurrentUser()?.authProvider, {
+        name: "tokenFile",
+        config: { tokenFile: `${dir}/sa/token` },
+      });
     },
   );
 });
