@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { RequestContext } from "@kubernetes/client-node";
 import { KubeConfigError, loadKubeConfig } from "../../../src/kube/kubeconfig.ts";
 
 function kubeconfig(server: string, contexts = ["one"]): string {
@@ -15,14 +16,17 @@ function kubeconfig(server: string, contexts = ["one"]): string {
   });
 }
 
-async function withFiles<T>(files: Record<string, string>, fn: (dir: string) => T): Promise<T> {
+async function withFiles<T>(
+  files: Record<string, string>,
+  fn: (dir: string) => T | Promise<T>,
+): Promise<T> {
   const dir = await Deno.makeTempDir();
   try {
     for (const [name, text] of Object.entries(files)) {
       await Deno.mkdir(`${dir}/${name}`.replace(/\/[^/]+$/, ""), { recursive: true });
       await Deno.writeTextFile(`${dir}/${name}`, text);
     }
-    return fn(dir);
+    return await fn(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -67,7 +71,7 @@ Deno.test("~/.kube/config is used when nothing else is set", async () => {
 Deno.test("in-cluster config reaches the apiserver by its service name", async () => {
   await withFiles(
     { "sa/token": "tok", "sa/namespace": "vigil-system\n", "sa/ca.crt": "x" },
-    (dir) => {
+    async (dir) => {
       const env = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
       const loaded = loadKubeConfig({
         env: (n) => env[n as keyof typeof env],
@@ -81,6 +85,9 @@ Deno.test("in-cluster config reaches the apiserver by its service name", async (
         name: "tokenFile",
         config: { tokenFile: `${dir}/sa/token` },
       });
+      const ctx = new RequestContext("https://kubernetes.default.svc:443/version", "GET" as never);
+      await loaded.kubeConfig.applySecurityAuthentication(ctx);
+      assert.equal(ctx.getHeaders()["Authorization"], "Bearer tok");
     },
   );
 });
