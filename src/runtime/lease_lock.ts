@@ -52,12 +52,12 @@ export function uniqueIdentity(): string {
 /** A Lease-backed lock. */
 export class LeaseLock implements ResourceLock {
   readonly identity: string;
-  readonly #client: Pick<KubeClient, "request">;
+  readonly #client: LeaseClient;
   readonly #namespace: string;
   readonly #name: string;
   #lease: Lease | undefined;
 
-  constructor(client: Pick<KubeClient, "request">, options: LeaseLockOptions) {
+  constructor(client: LeaseClient, options: LeaseLockOptions) {
     this.#client = client;
     this.#namespace = options.namespace;
     this.#name = options.name;
@@ -101,10 +101,56 @@ export class LeaseLock implements ResourceLock {
     });
   }
 
+  /**
+   * Watches this Lease (a field-selected watch) and calls `onChange` for
+   * every event, reconnecting after a second when the watch ends or fails,
+   * until `signal` aborts. Without a streaming client it returns at once.
+   */
+  async watch(signal: AbortSignal, onChange: () => void): Promise<void> {
+    const stream = this.#client.stream?.bind(this.#client);
+    if (stream === undefined) return;
+    while (!signal.aborted) {
+      try {
+        const body = await stream(this.#path(), {
+          query: {
+            watch: "true",
+            fieldSelector: `metadata.name=${this.#name}`,
+            timeoutSeconds: 300,
+          },
+          signal,
+          timeoutMs: 10_000,
+        });
+        const reader = body.getReader();
+        // Cancel the read ourselves: an aborted fetch does not always end a
+        // body that is already streaming.
+        const cancel = () => void reader.cancel().catch(() => {});
+        signal.addEventListener("abort", cancel, { once: true });
+        try {
+          while (!(await reader.read()).done) onChange();
+        } finally {
+          signal.removeEventListener("abort", cancel);
+          reader.releaseLock();
+          await body.cancel().catch(() => {});
+        }
+      } catch {
+        // A failed watch only makes hand-over wait for the next poll.
+      }
+      await pause(WATCH_RETRY_MS, signal);
+    }
+  }
+
   describe(): string {
     return `${this.#namespace}/${this.#name}`;
   }
 }
+
+/**
+ * What a {@link LeaseLock} needs of a client: requests, and optionally
+ * streams, which let standbys watch the Lease for a release.
+ */
+export type LeaseClient = Pick<KubeClient, "request"> & Partial<Pick<KubeClient, "stream">>;
+
+const WATCH_RETRY_MS = 1_000;
 
 function opts(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal };
@@ -128,4 +174,17 @@ function toRecord(lease: Lease): LeaderElectionRecord {
     renewTimeMs: fromMicroTime(lease.spec?.renewTime),
     leaseTransitions: lease.spec?.leaseTransitions ?? 0,
   };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -17,12 +17,11 @@
  *
  * @module
  */
-import type { KubeClient } from "../kube/mod.ts";
 import { getLogger, type Logger } from "../observability/log.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { HealthChecks } from "./health.ts";
 import { LeaderElector, type LeaderElectorOptions } from "./leader_election.ts";
-import { LeaseLock } from "./lease_lock.ts";
+import { type LeaseClient, LeaseLock } from "./lease_lock.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { ProbeServer } from "./probe_server.ts";
 import type { ResourceLock } from "./resource_lock.ts";
@@ -48,7 +47,7 @@ export interface ManagerLeaderElection
 /** Options of {@link Manager}. */
 export interface ManagerOptions {
   /** Needed for a Lease lock. */
-  readonly client?: Pick<KubeClient, "request">;
+  readonly client?: LeaseClient;
   /** Omit to run leader-only work without election. */
   readonly leaderElection?: ManagerLeaderElection;
   /** Probe/metrics server; omit `port` for 8081, or pass `false` for none. */

@@ -40,6 +40,14 @@ export interface ResourceLock {
   update(record: LeaderElectionRecord, signal?: AbortSignal): Promise<void>;
   /** `namespace/name` of the lock, for logs. */
   describe(): string;
+  /**
+   * Optional: calls `onChange` whenever the lock's record may have changed
+   * (a watch), until `signal` aborts; resolves then. Standbys use it to try
+   * at once when a leader releases the lock instead of at their next retry;
+   * polling stays the mechanism that guarantees progress, so a lock without
+   * it, or a watch that fails, only makes hand-over slower.
+   */
+  watch?(signal: AbortSignal, onChange: () => void): Promise<void>;
 }
 
 /** The shared cell several {@link MemoryLock}s compete for. */
@@ -49,9 +57,13 @@ export class MemoryLockCell {
   /** Set to make every operation fail (simulates an unreachable apiserver). */
   failing: Error | undefined;
 
+  /** Called after every write (what {@link MemoryLock.watch} reports). */
+  readonly listeners = new Set<() => void>();
+
   /** Stores a record under a new version; returns the version. */
   write(record: LeaderElectionRecord): string {
     this.current = { record, version: String(++this.#version) };
+    for (const listener of this.listeners) listener();
     return this.current.version;
   }
 }
@@ -99,5 +111,17 @@ export class MemoryLock implements ResourceLock {
 
   describe(): string {
     return "memory";
+  }
+
+  /** Reports every write to the cell until `signal` aborts. */
+  watch(signal: AbortSignal, onChange: () => void): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    this.#cell.listeners.add(onChange);
+    return new Promise((resolve) => {
+      signal.addEventListener("abort", () => {
+        this.#cell.listeners.delete(onChange);
+        resolve();
+      }, { once: true });
+    });
   }
 }

@@ -1,17 +1,35 @@
 import assert from "node:assert/strict";
 import {
   FakeClock,
+  flush,
   LeaderElector,
   MemoryLock,
   MemoryLockCell,
+  type ResourceLock,
   toMicroTime,
 } from "../../../src/runtime/mod.ts";
 import "./_fake_client.ts";
 
-function candidate(cell: MemoryLockCell, id: string, clock: FakeClock) {
+function candidate(
+  cell: MemoryLockCell,
+  id: string,
+  clock: FakeClock,
+  options: { watch?: boolean } = {},
+) {
   const events: string[] = [];
   let workAbortedAt: number | undefined;
-  const elector = new LeaderElector(new MemoryLock(cell, id), {
+  const memory = new MemoryLock(cell, id);
+  // Without watch: a lock that only polls, as client-go's do.
+  const lock: ResourceLock = options.watch === false
+    ? {
+      identity: memory.identity,
+      get: () => memory.get(),
+      create: (record) => memory.create(record),
+      update: (record) => memory.update(record),
+      describe: () => memory.describe(),
+    }
+    : memory;
+  const elector = new LeaderElector(lock, {
     clock,
     random: () => 0,
     onStartedLeading: (signal) => {
@@ -123,12 +141,12 @@ Deno.test("takeover of an expired lease increments leaseTransitions", async () =
   await b.run;
 });
 
-Deno.test("a graceful stop releases the lease so a standby takes over on its next retry", async () => {
+Deno.test("a graceful stop releases the lease, and a polling standby takes over on its next retry", async () => {
   const clock = new FakeClock();
   const cell = new MemoryLockCell();
-  const a = candidate(cell, "a", clock);
+  const a = candidate(cell, "a", clock, { watch: false });
   await clock.advance(0);
-  const b = candidate(cell, "b", clock);
+  const b = candidate(cell, "b", clock, { watch: false });
   await clock.advance(1000);
   a.ac.abort();
   await a.run;
@@ -141,6 +159,41 @@ Deno.test("a graceful stop releases the lease so a standby takes over on its nex
   assert.ok(clock.now() - releasedAt <= 2000);
   b.ac.abort();
   await b.run;
+});
+
+Deno.test("a standby watching the lock takes a released lease at once, without waiting a retry period", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  await clock.advance(1000);
+  const releasedAt = clock.now();
+  a.ac.abort();
+  await a.run;
+  await flush();
+  assert.equal(clock.now(), releasedAt, "no time has passed");
+  assert.equal(b.elector.isLeader(), true);
+  assert.equal(cell.current!.record.holderIdentity, "b");
+  assert.equal(cell.current!.record.leaseTransitions, 1);
+  b.ac.abort();
+  await b.run;
+});
+
+Deno.test("a watch that sees the leader renew does not let a standby take a valid lease", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const a = candidate(cell, "a", clock);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  // Many renewals, each a change the standby is woken for: it must stay a standby.
+  await clock.advance(12_000);
+  assert.equal(a.elector.isLeader(), true);
+  assert.equal(b.elector.isLeader(), false);
+  assert.equal(cell.current!.record.holderIdentity, "a");
+  a.ac.abort();
+  b.ac.abort();
+  await Promise.all([a.run, b.run]);
 });
 
 Deno.test("leader election rejects timings that break its safety argument", () => {
