@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { admissionReview } from "../unit/webhook/_helpers.ts";
 import {
   allowed,
   convertEach,
@@ -45,8 +46,8 @@ const object = {
   spec: { engine: "postgres", replicas: 3, storageSize: "10Gi" },
 };
 const bodies: Record<string, (i: number) => string> = {
-  validate: (i) => JSON.stringify(admission(`v-${i}`)),
-  mutate: (i) => JSON.stringify(admission(`m-${i}`)),
+  validate: (i) => JSON.stringify(admissionReview(`v-${i}`, object)),
+  mutate: (i) => JSON.stringify(admissionReview(`m-${i}`, object)),
   convert: (i) =>
     JSON.stringify({
       apiVersion: "apiextensions.k8s.io/v1",
@@ -58,21 +59,6 @@ const bodies: Record<string, (i: number) => string> = {
       },
     }),
 };
-
-function admission(uid: string) {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind: { group: "vigil.dev", version: "v1", kind: "Database" },
-      resource: { group: "vigil.dev", version: "v1", resource: "databases" },
-      operation: "CREATE",
-      userInfo: { username: "bench" },
-      object,
-    },
-  };
-}
 
 async function run(path: string, concurrency: number, count: number) {
   const client = Deno.createHttpClient({ caCerts: [tls.caCertPem] });
