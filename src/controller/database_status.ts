@@ -1,0 +1,189 @@
+/**
+ * Recomputes a Database's status from what is observed — its StatefulSet,
+ * its data PVCs, and the outcome of this reconcile — as a pure function.
+ *
+ * ## Guarantees
+ * - The same observation gives the same status (the clock only moves a
+ *   condition's `lastTransitionTime`, and only when its status flips), so an
+ *   unchanged world compares equal and costs no write.
+ * - Every condition carries `observedGeneration` = `metadata.generation`.
+ * - `currentVersion` changes only once every replica runs the new revision.
+ *
+ * @module
+ */
+import {
+  compareQuantities,
+  type DatabaseStatus,
+  type DefaultedDatabaseV1,
+  type Phase,
+} from "../database/mod.ts";
+import { type ConditionInput, mergeConditions } from "./conditions.ts";
+import type { LivePersistentVolumeClaim, LiveStatefulSet } from "./observed_kinds.ts";
+
+/** A failure this reconcile ran into that retrying will not fix. */
+export interface PermanentFailure {
+  /** CamelCase, e.g. `InvalidImage`. */
+  readonly reason: string;
+  /** Names the field, the value and what would be accepted. */
+  readonly message: string;
+}
+
+/** Everything {@link computeStatus} looks at. */
+export interface StatusObservation {
+  readonly db: DefaultedDatabaseV1;
+  readonly statefulSet: LiveStatefulSet | undefined;
+  /** The Database's data PVCs (from the claim template). */
+  readonly pvcs: readonly LivePersistentVolumeClaim[];
+  /** Hash of the config the StatefulSet's pod template is meant to carry. */
+  readonly configHash: string;
+  readonly selector: string;
+  readonly endpoints: { readonly readWrite: string; readonly readOnly: string };
+  readonly credentialsSecret: string;
+  readonly paused: boolean;
+  readonly failure?: PermanentFailure | undefined;
+  readonly now: Date;
+}
+
+/** Whether every replica of a StatefulSet runs its latest revision and is ready. */
+export function rolledOut(sts: LiveStatefulSet | undefined, replicas: number): boolean {
+  if (sts === undefined) return false;
+  const s = sts.status ?? {};
+  const generation = sts.metadata?.generation ?? 0;
+  return (s.observedGeneration ?? 0) >= generation &&
+    (sts.spec?.replicas ?? 1) === replicas &&
+    (s.replicas ?? 0) === replicas &&
+    (s.updatedReplicas ?? 0) === replicas &&
+    (s.readyReplicas ?? 0) === replicas &&
+    (s.currentRevision === undefined || s.currentRevision === s.updateRevision);
+}
+
+/** The smallest `status.capacity.storage` among the PVCs (what every replica has at least). */
+export function actualStorage(pvcs: readonly LivePersistentVolumeClaim[]): string | undefined {
+  let min: string | undefined;
+  for (const pvc of pvcs) {
+    const capacity = pvc.status?.capacity?.storage;
+    if (capacity === undefined) continue;
+    if (min === undefined || compareQuantities(capacity, min) < 0) min = capacity;
+  }
+  return min;
+}
+
+/** The status that describes the observation; see the module doc. */
+export function computeStatus(o: StatusObservation): DatabaseStatus {
+  const { db } = o;
+  const previous = db.status ?? {};
+  const generation = db.metadata?.generation ?? 0;
+  const desired = db.spec.replicas;
+  const version = db.spec.version ?? "";
+  const sts = o.statefulSet;
+  const ready = sts?.status?.readyReplicas ?? 0;
+  const existing = sts?.status?.replicas ?? 0;
+  const done = rolledOut(sts, desired);
+  const stsCurrent = sts !== undefined &&
+    (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
+  const updated = stsCurrent ? sts?.status?.updatedReplicas ?? 0 : 0;
+  const currentVersion = done ? version : previous.currentVersion;
+  const upgrading = currentVersion !== undefined && currentVersion !== version;
+  const deleting = db.metadata?.deletionTimestamp !== undefined;
+
+  const conditions: ConditionInput[] = [];
+  const replicasMessage = `${ready}/${desired} replicas ready`;
+  conditions.push(
+    ready > 0
+      ? {
+        type: "Available",
+        status: "True",
+        reason: "MinimumReplicasAvailable",
+        message: replicasMessage,
+      }
+      : {
+        type: "Available",
+        status: "False",
+        reason: sts === undefined ? "StatefulSetMissing" : "NoReplicaReady",
+        message: replicasMessage,
+      },
+  );
+  if (o.paused) {
+    conditions.push({
+      type: "Progressing",
+      status: "False",
+      reason: "Paused",
+      message: 'vigil.dev/paused is "true": changes to the spec are not applied',
+    });
+  } else if (done) {
+    conditions.push({
+      type: "Progressing",
+      status: "False",
+      reason: "RolloutComplete",
+      message: `${desired}/${desired} replicas on ${version}`,
+    });
+  } else {
+    conditions.push({
+      type: "Progressing",
+      status: "True",
+      reason: upgrading ? "Upgrading" : existing < desired ? "ScalingUp" : "RollingOut",
+      message: upgrading
+        ? `${updated}/${desired} replicas on ${version}`
+        : `${updated}/${desired} replicas updated, ${replicasMessage}`,
+    });
+  }
+  const crashed = stsCurrent && updated === desired && ready < desired &&
+    previous.phase === "Running" && !o.paused;
+  conditions.push(
+    o.failure !== undefined
+      ? { type: "Degraded", status: "True", reason: o.failure.reason, message: o.failure.message }
+      : crashed
+      ? {
+        type: "Degraded",
+        status: "True",
+        reason: "ReplicasNotReady",
+        message: `${replicasMessage} after the rollout completed`,
+      }
+      : { type: "Degraded", status: "False", reason: "AsExpected", message: "No problem seen" },
+  );
+  const isReady = done && o.failure === undefined;
+  conditions.push(
+    isReady
+      ? { type: "Ready", status: "True", reason: "DatabaseReady", message: replicasMessage }
+      : {
+        type: "Ready",
+        status: "False",
+        reason: o.failure?.reason ?? (sts === undefined ? "Creating" : "ReplicasNotReady"),
+        message: o.failure?.message ?? replicasMessage,
+      },
+  );
+
+  const phase: Phase = deleting
+    ? "Terminating"
+    : o.failure !== undefined
+    ? "Failed"
+    : upgrading
+    ? "Upgrading"
+    : done || (previous.phase === "Running" && ready > 0)
+    ? "Running"
+    : "Pending";
+
+  const storageSize = actualStorage(o.pvcs);
+  const configHash = done ? o.configHash : previous.configHash;
+  const status: DatabaseStatus = {
+    conditions: mergeConditions(previous.conditions, conditions, {
+      observedGeneration: generation,
+      now: o.now,
+    }),
+    phase,
+    replicas: existing,
+    readyReplicas: ready,
+    ready: `${ready}/${desired}`,
+    observedGeneration: generation,
+    endpoints: { readWrite: o.endpoints.readWrite, readOnly: o.endpoints.readOnly },
+    credentialsSecret: o.credentialsSecret,
+    selector: o.selector,
+    message: o.failure?.message ??
+      (o.paused ? "Paused" : isReady ? "Database is ready" : `Waiting: ${replicasMessage}`),
+  };
+  if (currentVersion !== undefined) status.currentVersion = currentVersion;
+  if (configHash !== undefined) status.configHash = configHash;
+  if (storageSize !== undefined) status.storageSize = storageSize;
+  if (previous.lastBackupTime !== undefined) status.lastBackupTime = previous.lastBackupTime;
+  return status;
+}
