@@ -12,8 +12,14 @@
  * - A thrown error requeues the key with the rate limiter's backoff; a
  *   {@link TerminalError} does not; nothing a reconcile throws stops a worker.
  * - Every log line of a reconcile carries `controller`, `key`, `reconcileId`.
- * - On abort: intake stops, in-flight reconciles get `drainTimeoutMs`
- *   (30 s) to finish, then their signal is aborted and `start` resolves.
+ * - On a graceful stop (`signal` aborts): intake stops, in-flight reconciles
+ *   get `drainTimeoutMs` (30 s) to finish, then their signal is aborted.
+ * - When the lease is lost (`abortNow` aborts, or `signal` aborts with a
+ *   {@link LeaderElectionLostError}), also in the middle of a drain: intake
+ *   stops and in-flight reconciles' signals are aborted at once, with no
+ *   drain (controller-runtime's graceful timeout 0 on lease loss).
+ * - `start` resolves only once every worker has returned, that is once every
+ *   reconcile has returned; a reconcile that ignores its signal holds it up.
  *
  * @module
  */
@@ -21,6 +27,7 @@ import { getLogger, type Logger } from "../observability/log.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { enqueueForObject, type MapFunc } from "./handler.ts";
 import type { Informer } from "./informer.ts";
+import { LeaderElectionLostError } from "./leader_election.ts";
 import { passes, type Predicate } from "./predicates.ts";
 import { LOW_PRIORITY, PriorityQueue } from "./priority_queue.ts";
 import type { QueueMetrics } from "./queue_metrics.ts";
@@ -28,6 +35,7 @@ import type { RateLimiter } from "./rate_limiters.ts";
 import { type Reconciler, requestKey, TerminalError } from "./reconcile.ts";
 import { DeletedFinalStateUnknown } from "./reflector.ts";
 import { type KubeObject, splitKey } from "./resource.ts";
+import type { StartOptions } from "./runnable.ts";
 
 /** Per-controller measurements (controller-runtime's names; see metrics.ts). */
 export interface ControllerMetrics {
@@ -140,23 +148,26 @@ export class Controller {
   }
 
   /**
-   * Waits for caches, runs workers until `signal` aborts, drains, resolves.
+   * Waits for caches, runs workers until `signal` aborts, drains (or not: see
+   * the module doc), resolves once every worker has returned.
    *
    * @throws {CacheSyncTimeoutError} when caches do not sync within `cacheSyncTimeoutMs`.
    */
-  async start(signal: AbortSignal): Promise<void> {
+  async start(signal: AbortSignal, options: StartOptions = {}): Promise<void> {
     if (this.#started) throw new Error(`Cannot start controller ${this.name}: already started`);
     this.#started = true;
+    const abortNow = options.abortNow;
+    const stop = abortNow === undefined ? signal : AbortSignal.any([signal, abortNow]);
     for (const register of this.#sources) register();
     const syncAbort = new AbortController();
     const onAbort = () => syncAbort.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
+    stop.addEventListener("abort", onAbort, { once: true });
     const timeoutMs = this.#o.cacheSyncTimeoutMs ?? 120_000;
     const timer = this.#clock.setTimeout(() => syncAbort.abort(), timeoutMs);
     const synced = await Promise.all(this.#caches.map((c) => c.waitForSync(syncAbort.signal)));
     this.#clock.clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
-    if (signal.aborted) {
+    stop.removeEventListener("abort", onAbort);
+    if (stop.aborted) {
       this.queue.shutdown();
       return;
     }
@@ -170,29 +181,51 @@ export class Controller {
     this.#metrics.workers(workers, 0);
     this.#log.info("starting workers", { workers });
     const reconcileAbort = new AbortController();
-    const running = Array.from({ length: workers }, () => this.#worker(reconcileAbort.signal));
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    const running = Promise.all(
+      Array.from({ length: workers }, () => this.#worker(reconcileAbort.signal)),
+    );
+    await aborted(stop);
     this.queue.shutdown();
-    const drainMs = this.#o.drainTimeoutMs ?? 30_000;
-    let drainTimer: number | undefined;
-    const deadline = new Promise<"timeout">((resolve) => {
-      drainTimer = this.#clock.setTimeout(() => resolve("timeout"), drainMs);
-    });
-    const outcome = await Promise.race([
-      Promise.all(running).then(() => "drained" as const),
-      deadline,
-    ]);
-    if (drainTimer !== undefined) this.#clock.clearTimeout(drainTimer);
-    if (outcome === "timeout") {
-      this.#log.warn("drain deadline passed; aborting in-flight reconciles", {
+    const urgent = urgentReason(signal, abortNow);
+    if (urgent !== undefined) {
+      this.#log.warn("stopping at once; aborting in-flight reconciles", {
         active: this.#active,
+        reason: String(urgent),
       });
-      reconcileAbort.abort(new Error("controller drain deadline passed"));
+      reconcileAbort.abort(urgent);
+    } else {
+      await this.#drain(running, reconcileAbort, abortNow);
     }
+    await running;
     this.#log.info("stopped");
+  }
+
+  /** Waits for workers until the drain deadline or `abortNow`; then aborts reconciles. */
+  async #drain(
+    running: Promise<unknown>,
+    reconcileAbort: AbortController,
+    abortNow: AbortSignal | undefined,
+  ): Promise<void> {
+    const drainMs = this.#o.drainTimeoutMs ?? 30_000;
+    const deadline = new AbortController();
+    const timer = this.#clock.setTimeout(
+      () =>
+        deadline.abort(
+          new Error(`Cannot drain controller ${this.name}: ${drainMs} ms deadline passed`),
+        ),
+      drainMs,
+    );
+    const cut = abortNow === undefined
+      ? deadline.signal
+      : AbortSignal.any([deadline.signal, abortNow]);
+    const drained = await Promise.race([running.then(() => true), aborted(cut).then(() => false)]);
+    this.#clock.clearTimeout(timer);
+    if (drained) return;
+    this.#log.warn("aborting in-flight reconciles", {
+      active: this.#active,
+      reason: String(cut.reason),
+    });
+    reconcileAbort.abort(cut.reason);
   }
 
   async #worker(signal: AbortSignal): Promise<void> {
@@ -243,6 +276,12 @@ export class Controller {
       if (err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError) {
         this.#metrics.error("panic");
       }
+      if (signal.aborted) {
+        // The controller is stopping (its queue takes no more keys): the next
+        // leader reconciles this key from its own cache.
+        log.warn("reconcile aborted: the controller is stopping", { err });
+        return;
+      }
       this.queue.addRateLimited(key);
       log.error("reconcile failed; requeued with backoff", {
         err,
@@ -250,4 +289,18 @@ export class Controller {
       });
     }
   }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+/** Why work must stop at once, if it must: the lease was lost. */
+function urgentReason(signal: AbortSignal, abortNow: AbortSignal | undefined): unknown {
+  if (abortNow?.aborted) return abortNow.reason;
+  if (signal.aborted && signal.reason instanceof LeaderElectionLostError) return signal.reason;
+  return undefined;
 }

@@ -8,11 +8,18 @@
  *   rate: others judge expiry by their *own* clock from when they last saw
  *   the record change, never by the record's timestamps.
  * - A leader that cannot renew within `renewDeadlineMs` of its last renewal
- *   aborts the signal given to `onStartedLeading` — before the lease
- *   (`leaseDurationMs` ≥ `renewDeadlineMs`) can expire for anyone else.
- * - On a graceful stop the leader waits for its leader work to return, then
- *   releases the lease (holder `""`, duration 1 s, as `ReleaseOnCancel`), so a
- *   standby takes over on its next retry instead of after a full lease.
+ *   aborts both signals given to `onStartedLeading` with a
+ *   {@link LeaderElectionLostError} at once — before the lease
+ *   (`leaseDurationMs` ≥ `renewDeadlineMs`) can expire for anyone else —
+ *   even while that work drains after a graceful stop.
+ * - On a graceful stop the leader keeps renewing while its leader work drains
+ *   (controller-runtime releases the lease only after leader runnables have
+ *   stopped), then releases the lease (holder `""`, duration 1 s, as
+ *   `ReleaseOnCancel`), so a standby takes over on its next retry instead of
+ *   after a full lease — and never while the old leader still works.
+ * - A standby judges expiry by the duration the holder wrote in the record
+ *   (`leaseDurationSeconds`), as client-go does, not by its own setting: a
+ *   holder configured with a longer lease is not deposed early.
  *
  * ## What the process does when leadership is lost
  * {@link LeaderElector.run} resolves `{type: "lost"}`; the manager then stops
@@ -29,11 +36,24 @@ import { NotFoundError } from "../kube/mod.ts";
 import { getLogger, type Logger } from "../observability/log.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { LeaderElectionRecord, ResourceLock } from "./resource_lock.ts";
+import type { StartOptions } from "./runnable.ts";
+
+/**
+ * The abort reason of leader work whose lease was lost: stop at once, with no
+ * drain, because another replica may lead already.
+ */
+export class LeaderElectionLostError extends Error {
+  override name = "LeaderElectionLostError";
+}
 
 /** Callbacks; each is optional. */
 export interface LeaderCallbacks {
-  /** Leader work; stop when `signal` aborts. Awaited before the lease is released. */
-  onStartedLeading?(signal: AbortSignal): void | Promise<void>;
+  /**
+   * Leader work; stop when `signal` aborts (drain if you like: the lease is
+   * renewed until this returns, then released). `options.abortNow` aborts
+   * when the lease is lost, even after `signal`: stop at once then.
+   */
+  onStartedLeading?(signal: AbortSignal, options: StartOptions): void | Promise<void>;
   /** Called once `run` is done leading (or never led), always. */
   onStoppedLeading?(): void;
   /** Called when the observed holder changes (including to this candidate). */
@@ -126,21 +146,38 @@ export class LeaderElector {
       this.#setLeading(true);
       this.#log.info("became leader");
       const work = new AbortController();
-      const onAbort = () => work.abort(signal.reason);
+      const now = new AbortController();
+      // Renew until leader work has returned after a stop, not merely until
+      // the stop: a lease left to expire while work drains lets a standby in
+      // while this replica still writes.
+      const stopRenewing = new AbortController();
+      let workReturned = false;
+      const onAbort = () => {
+        work.abort(signal.reason);
+        if (workReturned) stopRenewing.abort();
+      };
       signal.addEventListener("abort", onAbort, { once: true });
       const leaderWork = Promise.resolve()
-        .then(() => this.#options.onStartedLeading?.(work.signal))
-        .catch((err) => this.#log.error("leader work failed", { err }));
-      const renewed = await this.#renewLoop(signal);
-      work.abort(renewed ? signal.reason : new Error("leader election lost"));
+        .then(() => this.#options.onStartedLeading?.(work.signal, { abortNow: now.signal }))
+        .catch((err) => this.#log.error("leader work failed", { err }))
+        .finally(() => {
+          workReturned = true;
+          if (signal.aborted) stopRenewing.abort();
+        });
+      if (signal.aborted) onAbort();
+      const renewed = await this.#renewLoop(stopRenewing.signal);
       signal.removeEventListener("abort", onAbort);
       if (!renewed) {
         this.#setLeading(false);
         this.#log.error("leader election lost: could not renew within the renew deadline");
+        const lost = new LeaderElectionLostError(
+          "Cannot lead: the lease was not renewed within the renew deadline",
+        );
+        work.abort(lost);
+        now.abort(lost);
         await leaderWork;
         return { type: "lost" };
       }
-      await leaderWork;
       if (this.#options.releaseOnCancel ?? true) await this.#release();
       this.#setLeading(false);
       return { type: "stopped" };

@@ -12,20 +12,28 @@
  *   intake, gives leader-only work `gracefulShutdownTimeoutMs` (30 s) to drain,
  *   releases the lease, stops the rest in reverse order; `start` resolves only
  *   then, with a {@link ManagerExit} saying why.
- * - Losing the lease stops everything and resolves `leaderElectionLost`:
- *   the caller should exit non-zero (see leader_election.ts for why).
+ * - Losing the lease aborts leader-only work at once — its signal and its
+ *   `abortNow` (reason {@link LeaderElectionLostError}), also in the middle
+ *   of a graceful drain — and waits for it no longer (controller-runtime sets
+ *   the graceful timeout to 0 on lease loss); then it stops everything and
+ *   resolves `leaderElectionLost`: the caller should exit non-zero (see
+ *   leader_election.ts for why), which also ends work that ignored its abort.
  *
  * @module
  */
 import { getLogger, type Logger } from "../observability/log.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { HealthChecks } from "./health.ts";
-import { LeaderElector, type LeaderElectorOptions } from "./leader_election.ts";
+import {
+  LeaderElectionLostError,
+  LeaderElector,
+  type LeaderElectorOptions,
+} from "./leader_election.ts";
 import { type LeaseClient, LeaseLock } from "./lease_lock.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { ProbeServer } from "./probe_server.ts";
 import type { ResourceLock } from "./resource_lock.ts";
-import { isCache, type Runnable, type RunnableGroup } from "./runnable.ts";
+import { isCache, type Runnable, type RunnableGroup, type StartOptions } from "./runnable.ts";
 
 /** Why {@link Manager.start} returned. */
 export type ManagerExit =
@@ -173,15 +181,22 @@ export class Manager {
   /** Runs leader-only work under election; true when the lease was lost. */
   async #runLeaderGroup(): Promise<boolean> {
     const runnables = this.#groups.get("leaderElection")!;
-    const runLeaderWork = async (signal: AbortSignal) => {
+    const runLeaderWork = async (signal: AbortSignal, options: StartOptions = {}) => {
       const running = runnables.map((r) =>
-        r.start(signal).catch((err) => {
+        r.start(signal, options).catch((err) => {
           this.#log.error("leader-only runnable failed; stopping", { err });
           this.stop();
         })
       );
       await aborted(signal);
-      await this.#withDeadline(Promise.all(running), "leader-only work");
+      const lost = signal.reason instanceof LeaderElectionLostError ||
+        options.abortNow?.aborted === true;
+      await this.#withDeadline(
+        Promise.all(running),
+        "leader-only work",
+        lost ? 0 : this.#o.gracefulShutdownTimeoutMs ?? 30_000,
+        options.abortNow,
+      );
     };
     const le = this.#o.leaderElection;
     if (le === undefined) {
@@ -215,15 +230,26 @@ export class Manager {
     return outcome.type === "lost";
   }
 
-  async #withDeadline(work: Promise<unknown>, what: string): Promise<void> {
-    const ms = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+  /** Waits for `work` until `ms` pass or `cut` aborts (then no longer). */
+  async #withDeadline(
+    work: Promise<unknown>,
+    what: string,
+    ms: number,
+    cut?: AbortSignal,
+  ): Promise<void> {
     let timer: number | undefined;
     const deadline = new Promise<"timeout">((resolve) => {
       timer = this.#clock.setTimeout(() => resolve("timeout"), ms);
     });
-    const result = await Promise.race([work.then(() => "done" as const), deadline]);
+    const race: Array<Promise<"done" | "timeout" | "cut">> = [
+      work.then(() => "done" as const),
+      deadline,
+    ];
+    if (cut !== undefined) race.push(aborted(cut).then(() => "cut" as const));
+    const result = await Promise.race(race);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     if (result === "timeout") this.#log.warn(`${what} did not stop within ${ms} ms; going on`);
+    if (result === "cut") this.#log.warn(`${what} told to stop at once; going on`);
   }
 }
 

@@ -22,7 +22,11 @@ export interface ReconcileResult {
 
 /** Everything a reconcile may use besides the request. */
 export interface ReconcileContext {
-  /** Aborted when the controller stops and its drain deadline passes. */
+  /**
+   * Aborted when the controller stops and its drain deadline passes, or at
+   * once when the lease is lost (reason `LeaderElectionLostError`): stop
+   * writing then, another replica may lead already.
+   */
   readonly signal: AbortSignal;
   /** Carries `controller`, `key` and `reconcileId` on every line. */
   readonly log: Logger;

@@ -12,9 +12,26 @@
  */
 export type RunnableGroup = "httpServers" | "webhooks" | "caches" | "others" | "leaderElection";
 
-/** Long-running work; `start` resolves only once fully stopped. */
+/** What a runnable is told besides its stop signal. */
+export interface StartOptions {
+  /**
+   * Aborts when work must stop at once, with no drain. The manager gives
+   * leader-only work one that aborts (reason `LeaderElectionLostError`) when
+   * the lease is lost — also after `signal` already asked for a graceful stop.
+   * Absent: never.
+   */
+  readonly abortNow?: AbortSignal;
+}
+
+/**
+ * Long-running work; `start` resolves only once fully stopped.
+ *
+ * When `signal` aborts, stop; work in flight may drain. When `abortNow`
+ * aborts, or `signal` aborts with a `LeaderElectionLostError`, stop at once:
+ * another replica may already do this work.
+ */
 export interface Runnable {
-  start(signal: AbortSignal): Promise<void>;
+  start(signal: AbortSignal, options?: StartOptions): Promise<void>;
   /** Leader-only work (controllers). Default false. */
   readonly needLeaderElection?: boolean;
   /** Resolves once the runnable serves (webhooks, servers); optional. */

@@ -11,6 +11,7 @@ import {
   Informer,
   type KubeObject,
   labelsChanged,
+  LeaderElectionLostError,
   not,
   or,
   passes,
@@ -132,4 +133,76 @@ Deno.test("predicates compose and ignore status-only churn", () => {
   assert.equal(passes(and(generationChanged, labelsChanged), "update", base, relabelled), false);
   assert.equal(passes(not(labelsChanged), "update", base, relabelled), false);
   assert.equal(passes(generationChanged, "create", base, false), true);
+});
+
+/** A controller whose reconciles run until released (or, if `onAbort`, until aborted). */
+function holdingController(clock: FakeClock, options: { drainTimeoutMs?: number } = {}) {
+  const inFlight: Array<{ signal: AbortSignal; release: () => void; returned: boolean }> = [];
+  const controller = new Controller({
+    name: "t",
+    clock,
+    ...options,
+    reconcile: async (_req, ctx) => {
+      const held = Promise.withResolvers<void>();
+      const entry = { signal: ctx.signal, release: held.resolve, returned: false };
+      inFlight.push(entry);
+      await held.promise;
+      entry.returned = true;
+      return {};
+    },
+  });
+  const ac = new AbortController();
+  let stopped = false;
+  const running = controller.start(ac.signal).then(() => {
+    stopped = true;
+  });
+  return { controller, inFlight, ac, running, stopped: () => stopped };
+}
+
+Deno.test("a graceful stop lets an in-flight reconcile finish with its signal intact", async () => {
+  const clock = new FakeClock();
+  const c = holdingController(clock, { drainTimeoutMs: 30_000 });
+  c.controller.queue.add("ns/a");
+  await clock.advance(0);
+  assert.equal(c.inFlight.length, 1);
+  c.ac.abort();
+  await clock.advance(10_000);
+  assert.equal(c.inFlight[0]!.signal.aborted, false, "within the drain deadline: not aborted");
+  assert.equal(c.stopped(), false);
+  c.inFlight[0]!.release();
+  await c.running;
+  assert.equal(c.inFlight[0]!.returned, true);
+});
+
+Deno.test("controller start() resolves only after its workers have returned, even past the drain deadline", async () => {
+  const clock = new FakeClock();
+  const c = holdingController(clock, { drainTimeoutMs: 1_000 });
+  c.controller.queue.add("ns/a");
+  await clock.advance(0);
+  c.ac.abort();
+  await clock.advance(1_000);
+  assert.equal(c.inFlight[0]!.signal.aborted, true, "aborted at the drain deadline");
+  await clock.advance(60_000);
+  assert.equal(c.stopped(), false, "the reconcile has not returned yet");
+  c.inFlight[0]!.release();
+  await c.running;
+  assert.equal(c.inFlight[0]!.returned, true);
+});
+
+Deno.test("controller aborts in-flight reconciles at once when its lease is lost, then waits for them", async () => {
+  const clock = new FakeClock();
+  const c = holdingController(clock, { drainTimeoutMs: 30_000 });
+  c.controller.queue.add("ns/a");
+  c.controller.queue.add("ns/b");
+  await clock.advance(0);
+  const lostAt = clock.now();
+  c.ac.abort(new LeaderElectionLostError("Cannot lead: the lease was lost"));
+  await flush();
+  assert.equal(c.inFlight[0]!.signal.aborted, true, "no drain: aborted without time passing");
+  assert.ok(c.inFlight[0]!.signal.reason instanceof LeaderElectionLostError);
+  assert.equal(c.stopped(), false, "the reconcile has not returned yet");
+  c.inFlight[0]!.release();
+  await c.running;
+  assert.equal(clock.now(), lostAt, "no time passed");
+  assert.equal(c.inFlight.length, 1, "the queued key is not started after the loss");
 });

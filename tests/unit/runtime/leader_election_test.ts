@@ -205,3 +205,32 @@ Deno.test("leader election rejects timings that break its safety argument", () =
 Deno.test("lease times are written as MicroTime", () => {
   assert.equal(toMicroTime(Date.UTC(2006, 0, 2, 15, 4, 5, 123)), "2006-01-02T15:04:05.123000Z");
 });
+
+Deno.test("a leader keeps renewing while its work drains after a graceful stop, then releases", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const drained = Promise.withResolvers<void>();
+  const a = new LeaderElector(new MemoryLock(cell, "a"), {
+    clock,
+    onStartedLeading: async (signal) => {
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      await drained.promise;
+    },
+  });
+  const stop = new AbortController();
+  const run = a.run(stop.signal);
+  await clock.advance(0);
+  const b = candidate(cell, "b", clock);
+  await clock.advance(1000);
+  stop.abort();
+  await clock.advance(40_000);
+  assert.equal(b.elector.isLeader(), false, "no standby takes over while the work drains");
+  assert.equal(cell.current!.record.holderIdentity, "a");
+  assert.ok(cell.current!.record.renewTimeMs > clock.now() - 2_000, "still renewed");
+  drained.resolve();
+  assert.deepEqual(await run, { type: "stopped" });
+  await flush();
+  assert.equal(b.elector.isLeader(), true, "the released lease is taken at once");
+  b.ac.abort();
+  await b.run;
+});
