@@ -62,7 +62,10 @@ export interface LeaderCallbacks {
 
 /** Options of {@link LeaderElector}; defaults are client-go's. */
 export interface LeaderElectorOptions extends LeaderCallbacks {
-  /** How long others wait after the last observed change; default 15 000 ms. */
+  /**
+   * Written to the record as `leaseDurationSeconds` (rounded up): how long
+   * others wait after they last saw this leader renew; default 15 000 ms.
+   */
   readonly leaseDurationMs?: number;
   /** How long a leader keeps trying to renew; default 10 000 ms. */
   readonly renewDeadlineMs?: number;
@@ -281,7 +284,9 @@ export class LeaderElector {
       }
       const held = current.record.holderIdentity !== "" &&
         current.record.holderIdentity !== this.#lock.identity;
-      if (held && this.#observedAt + this.#o.leaseDurationMs > now) return false;
+      // client-go's isLeaseValid: the holder's own duration, from when we saw it.
+      const validMs = current.record.leaseDurationSeconds * 1000;
+      if (held && this.#observedAt + validMs > now) return false;
       const record = current.record.holderIdentity === this.#lock.identity
         ? {
           ...desired,

@@ -234,3 +234,25 @@ Deno.test("a leader keeps renewing while its work drains after a graceful stop, 
   b.ac.abort();
   await b.run;
 });
+
+Deno.test("a standby judges expiry by the holder's lease duration, not its own", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  cell.write({
+    holderIdentity: "slow",
+    leaseDurationSeconds: 60,
+    acquireTimeMs: 0,
+    renewTimeMs: 0,
+    leaseTransitions: 0,
+  });
+  const b = candidate(cell, "b", clock); // configured with client-go's 15 s
+  await clock.advance(0);
+  const seenAt = clock.now();
+  await clock.advance(30_000);
+  assert.equal(b.elector.isLeader(), false, "a 60 s lease is valid for 60 s");
+  await clock.advance(32_000);
+  assert.equal(b.elector.isLeader(), true);
+  assert.ok(clock.now() - seenAt >= 60_000);
+  b.ac.abort();
+  await b.run;
+});
