@@ -7,6 +7,8 @@
  * @module
  */
 import { type KubeClient, NotFoundError } from "../kube/mod.ts";
+import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { type Clock, realClock } from "./clock.ts";
 import type { LeaderElectionRecord, ObservedRecord, ResourceLock } from "./resource_lock.ts";
 
 interface Lease {
@@ -38,6 +40,11 @@ export interface LeaseLockOptions {
   readonly name: string;
   /** Default {@link uniqueIdentity}. */
   readonly identity?: string;
+  /** Reconnect backoff of {@link LeaseLock.watch}; defaults are the watcher's (client-go's reflector's). */
+  readonly backoff?: BackoffOptions;
+  readonly clock?: Clock;
+  /** Random source in [0, 1) for the backoff's jitter; default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /** `hostname_random`: unique per process, as client-go's examples build it. */
@@ -55,6 +62,8 @@ export class LeaseLock implements ResourceLock {
   readonly #client: LeaseClient;
   readonly #namespace: string;
   readonly #name: string;
+  readonly #clock: Clock;
+  readonly #backoff: Backoff;
   #lease: Lease | undefined;
 
   constructor(client: LeaseClient, options: LeaseLockOptions) {
@@ -62,6 +71,12 @@ export class LeaseLock implements ResourceLock {
     this.#namespace = options.namespace;
     this.#name = options.name;
     this.identity = options.identity ?? uniqueIdentity();
+    this.#clock = options.clock ?? realClock;
+    this.#backoff = new Backoff({
+      clock: this.#clock,
+      ...(options.random === undefined ? {} : { random: options.random }),
+      ...options.backoff,
+    });
   }
 
   #path(name?: string): string {
@@ -103,8 +118,14 @@ export class LeaseLock implements ResourceLock {
 
   /**
    * Watches this Lease (a field-selected watch) and calls `onChange` for
-   * every event, reconnecting after a second when the watch ends or fails,
-   * until `signal` aborts. Without a streaming client it returns at once.
+   * every event, until `signal` aborts. Without a streaming client it returns
+   * at once.
+   *
+   * Reconnects after the watcher's backoff (800 ms doubling to 30 s,
+   * jittered) whenever the watch ends or fails, so an apiserver that is down
+   * is not asked once a second by every standby; the backoff starts over
+   * after two minutes without a failure, so a healthy watch that ends at its
+   * server-side timeout is renewed within 0.8–1.6 s.
    */
   async watch(signal: AbortSignal, onChange: () => void): Promise<void> {
     const stream = this.#client.stream?.bind(this.#client);
@@ -135,7 +156,7 @@ export class LeaseLock implements ResourceLock {
       } catch {
         // A failed watch only makes hand-over wait for the next poll.
       }
-      await pause(WATCH_RETRY_MS, signal);
+      await this.#clock.sleep(this.#backoff.next(), signal).catch(() => {});
     }
   }
 
@@ -149,8 +170,6 @@ export class LeaseLock implements ResourceLock {
  * streams, which let standbys watch the Lease for a release.
  */
 export type LeaseClient = Pick<KubeClient, "request"> & Partial<Pick<KubeClient, "stream">>;
-
-const WATCH_RETRY_MS = 1_000;
 
 function opts(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal };
@@ -174,17 +193,4 @@ function toRecord(lease: Lease): LeaderElectionRecord {
     renewTimeMs: fromMicroTime(lease.spec?.renewTime),
     leaseTransitions: lease.spec?.leaseTransitions ?? 0,
   };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

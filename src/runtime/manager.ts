@@ -214,6 +214,7 @@ export class Manager {
         namespace: le.namespace,
         name: le.name,
         ...(le.identity === undefined ? {} : { identity: le.identity }),
+        clock: this.#clock,
       });
     }
     const name = le.name ?? lock.describe();
