@@ -9,10 +9,12 @@
  *   list; objects it had that the list lacks are reported deleted as
  *   {@link DeletedFinalStateUnknown} tombstones.
  * - Every object passes through the transform before it is cached or handed
- *   to a handler (default {@link stripManagedFields}).
+ *   to a handler (default {@link stripManagedFields}), and is deep-frozen
+ *   after it (the store freezes what it caches; deletes are frozen here).
  *
  * @module
  */
+import { deepFreeze } from "./_deep_freeze.ts";
 import { type KubeObject, objectKey } from "./resource.ts";
 import type { Writer } from "./store.ts";
 import type { WatchEvent } from "./watcher.ts";
@@ -28,7 +30,7 @@ export type Delta<T> =
   | { readonly type: "update"; readonly oldObj: T; readonly obj: T }
   | { readonly type: "delete"; readonly obj: T | DeletedFinalStateUnknown<T> };
 
-/** Maps an object before it is cached; may return the same object mutated. */
+/** Maps an object before it is cached (and frozen); may return the same object mutated. */
 export type Transform<T> = (obj: T) => T;
 
 /** Drops `metadata.managedFields`, which is often most of an object's size. */
@@ -81,7 +83,7 @@ export class Reflector<T extends KubeObject> {
         ];
       }
       case "delete": {
-        const obj = this.#transform(event.obj);
+        const obj = deepFreeze(this.#transform(event.obj));
         this.#writer.delete(objectKey(obj));
         return [{ type: "delete", obj }];
       }

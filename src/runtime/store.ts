@@ -7,10 +7,18 @@
  * ## Guarantees
  * - Readers never see a half-applied change: each write updates the object
  *   and every index before returning.
- * - Objects in the store are shared, not copied: readers must not mutate them.
+ * - Objects are deep-frozen as they are stored and shared, not copied: a
+ *   reader that mutates one (in strict mode, which every ES module is) gets a
+ *   TypeError instead of silently changing the cache under every other
+ *   reader. Change a `structuredClone` of it instead. Freezing once per
+ *   write was chosen over copying per read: for 10 000 ConfigMap-sized
+ *   objects (2 KB of JSON each) it added ~19 ms (median; 4–44 ms on a busy
+ *   2-core machine) to ~39 ms of applying them, against ~95 ms for parsing
+ *   their JSON and ~85 ms for one `structuredClone` of each.
  *
  * @module
  */
+import { deepFreeze } from "./_deep_freeze.ts";
 import { controllerOf, type KubeObject, objectKey } from "./resource.ts";
 
 /** Maps an object to the index values it is filed under. */
@@ -88,8 +96,9 @@ export class Writer<T extends KubeObject> {
     return this.#reader;
   }
 
-  /** Inserts or replaces an object; returns the previous one. */
+  /** Inserts or replaces an object, deep-freezing it; returns the previous one. */
   apply(obj: T): T | undefined {
+    deepFreeze(obj);
     const key = objectKey(obj);
     const old = this.#items.get(key);
     if (old !== undefined) this.#unindex(key, old);

@@ -126,3 +126,68 @@ Deno.test("informer syncs, calls handlers in order and replays the cache to late
   await running;
   await assert.rejects(informer.start(ac.signal), /already started/);
 });
+
+Deno.test("store freezes cached objects deeply, so a reader that mutates one gets a TypeError", () => {
+  const w = new Writer<KubeObject>();
+  w.apply(owned("a", "u1"));
+  const s = w.reader();
+  const got = s.get("ns/a")!;
+  assert.throws(() => {
+    got.metadata!.name = "b";
+  }, TypeError);
+  assert.throws(() => {
+    got.metadata!.ownerReferences!.push({ apiVersion: "v1", kind: "X", name: "x", uid: "u2" });
+  }, TypeError);
+  assert.throws(() => {
+    (got.metadata!.ownerReferences![0] as { uid: string }).uid = "u2";
+  }, TypeError);
+  for (const listed of [...s.list(), ...s.byIndex(CONTROLLER_UID_INDEX, "u1")]) {
+    assert.throws(() => {
+      listed.metadata!.labels = { changed: "yes" };
+    }, TypeError);
+  }
+  assert.equal(s.get("ns/a")?.metadata?.name, "a");
+  assert.deepEqual(s.byIndex(CONTROLLER_UID_INDEX, "u1").map((o) => o.metadata?.name), ["a"]);
+  w.replace([cm("b", "2", { labels: { app: "x" } })]);
+  assert.throws(() => {
+    s.get("ns/b")!.metadata!.labels!.app = "y";
+  }, TypeError);
+});
+
+Deno.test("informer hands its handlers the frozen objects it caches, deletes included", async () => {
+  const clock = new FakeClock();
+  const client = new FakeClient(() => clock.now(), [() => ({
+    kind: "ConfigMapList",
+    metadata: { resourceVersion: "2" },
+    items: [cm("a", "1")],
+  })], [
+    (_c, s) =>
+      watchBody([
+        { type: "MODIFIED", object: cm("a", "3") },
+        { type: "DELETED", object: cm("a", "4") },
+      ], s),
+  ]);
+  const informer = new Informer(
+    client,
+    { group: "", version: "v1", plural: "configmaps", namespaced: true },
+    { clock, streamingList: false },
+  );
+  const frozen: string[] = [];
+  const check = (what: string, o: KubeObject) =>
+    frozen.push(`${what}:${Object.isFrozen(o) && Object.isFrozen(o.metadata)}`);
+  informer.addEventHandler({
+    onAdd: (o) => check("add", o),
+    onUpdate: (old, o) => {
+      check("old", old);
+      check("new", o);
+    },
+    onDelete: (o) => check("delete", o instanceof DeletedFinalStateUnknown ? o.obj : o),
+  });
+  const ac = new AbortController();
+  const running = informer.start(ac.signal);
+  await informer.waitForSync(ac.signal);
+  await clock.advance(0);
+  assert.deepEqual(frozen, ["add:true", "old:true", "new:true", "delete:true"]);
+  ac.abort();
+  await running;
+});
