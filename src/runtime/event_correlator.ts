@@ -7,10 +7,14 @@
  * - Identical events (same source, object, type, reason and message) become
  *   one Event whose `count` and `lastTimestamp` are patched.
  * - More than `maxEvents` (10) similar events (same source, object, type,
- *   reason; different messages) within `maxIntervalMs` (10 min) are folded
- *   into one Event with the message "(combined from similar events): …".
- * - Per source+object, a token bucket (burst 25, one token per 5 min) drops
- *   the excess.
+ *   reason, reporting component and instance; different messages) within
+ *   `maxIntervalMs` (10 min) are folded into one Event with the message
+ *   "(combined from similar events): …".
+ * - Per source+object+type, a token bucket (burst 25, one token per 5 min)
+ *   drops the excess, so a flood of Normal events never silences a Warning
+ *   (client-go's `getSpamKey`).
+ * - A key whose Event could not be created is forgotten: its next repeat
+ *   creates the Event instead of patching one that does not exist.
  * - Every cache is an LRU of at most `cacheSize` (4096) entries.
  *
  * @module
@@ -87,6 +91,11 @@ function objectPart(e: CoreEvent): string {
     .join("\u0000");
 }
 
+/** client-go's `getSpamKey`: the object and the event type. */
+function spamKey(e: CoreEvent): string {
+  return `${objectPart(e)}\u0000${e.type}`;
+}
+
 /** Decides, for each new event, whether to create, patch or drop it. */
 export class EventCorrelator {
   readonly #maxEvents: number;
@@ -142,9 +151,16 @@ export class EventCorrelator {
     return this.#allow(event, now) ? result : { action: "skip" };
   }
 
-  /** Records what the server stored (its name), or forgets a key whose write failed. */
+  /**
+   * Records what the server stored (its name), or, given `undefined`, forgets
+   * a key whose Event could not be created, so that its next repeat creates
+   * it rather than patching an Event that does not exist.
+   */
   update(key: string, written: CoreEvent | undefined): void {
-    if (written === undefined) return;
+    if (written === undefined) {
+      this.#seen.delete(key);
+      return;
+    }
     const seen = this.#seen.get(key);
     if (seen !== undefined) seen.name = written.metadata.name;
   }
@@ -155,6 +171,7 @@ export class EventCorrelator {
       event.type,
       event.reason,
       event.reportingComponent ?? "",
+      event.reportingInstance ?? "",
     ]
       .join("\u0000");
     let entry = this.#aggregates.get(aggregateKey);
@@ -174,7 +191,7 @@ export class EventCorrelator {
   }
 
   #allow(event: CoreEvent, now: number): boolean {
-    const key = objectPart(event);
+    const key = spamKey(event);
     const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, lastMs: now };
     bucket.tokens = Math.min(
       this.#burst,

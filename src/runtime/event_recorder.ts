@@ -8,15 +8,18 @@
  * - `event()` returns at once and never throws; past `queueSize` (1000)
  *   pending events, new ones are dropped (client-go's broadcaster drops too).
  * - Write errors are logged and the event dropped; a patch of an Event that
- *   no longer exists falls back to creating it.
+ *   no longer exists falls back to creating it; an Event that could not be
+ *   created is forgotten, so its next repeat creates it again.
  * - {@link EventRecorder.start} writes what is queued until its signal
- *   aborts, then resolves.
+ *   aborts, then goes on writing what is queued (the write in flight
+ *   included) for up to `shutdownFlushTimeoutMs` (5 s), drops the rest with
+ *   a warning, and resolves.
  *
  * @module
  */
 import { type KubeClient, NotFoundError } from "../kube/mod.ts";
 import { getLogger, type Logger } from "../observability/log.ts";
-import { type Clock, realClock } from "./clock.ts";
+import { type Clock, realClock, type TimerHandle } from "./clock.ts";
 import {
   type CoreEvent,
   EventCorrelator,
@@ -32,6 +35,8 @@ export interface EventRecorderOptions extends EventCorrelatorOptions {
   readonly host?: string;
   /** Pending events kept at most; default 1000. */
   readonly queueSize?: number;
+  /** How long `start` goes on writing queued events after its signal aborts; default 5 000 ms. */
+  readonly shutdownFlushTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -108,23 +113,49 @@ export class EventRecorder {
     return this.#pending.length;
   }
 
-  /** Writes queued events until `signal` aborts; resolves once stopped. */
+  /**
+   * Writes queued events until `signal` aborts, then flushes the queue
+   * within `shutdownFlushTimeoutMs`; resolves once stopped.
+   */
   async start(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const next = this.#pending.shift();
-      if (next === undefined) {
+    const flushMs = this.#options.shutdownFlushTimeoutMs ?? 5_000;
+    // Writes outlive the stop signal: they end at the flush deadline.
+    const writes = new AbortController();
+    let deadline: TimerHandle | undefined;
+    const onStop = () => {
+      deadline = this.#clock.setTimeout(
+        () => writes.abort(new Error(`Cannot flush events: ${flushMs} ms deadline passed`)),
+        flushMs,
+      );
+      this.#wake?.();
+    };
+    if (signal.aborted) onStop();
+    else signal.addEventListener("abort", onStop, { once: true });
+    try {
+      while (!writes.signal.aborted) {
+        const next = this.#pending.shift();
+        if (next !== undefined) {
+          await this.#write(next, writes.signal);
+          continue;
+        }
+        if (signal.aborted) break;
         await new Promise<void>((resolve) => {
-          const done = () => {
+          this.#wake = () => {
             this.#wake = undefined;
-            signal.removeEventListener("abort", done);
             resolve();
           };
-          this.#wake = done;
-          signal.addEventListener("abort", done, { once: true });
         });
-        continue;
       }
-      await this.#write(next, signal);
+    } finally {
+      signal.removeEventListener("abort", onStop);
+      if (deadline !== undefined) this.#clock.clearTimeout(deadline);
+      this.#wake = undefined;
+      if (this.#pending.length > 0) {
+        this.#log.warn("events not written by the flush deadline; dropped", {
+          events: this.#pending.length,
+        });
+        this.#pending.length = 0;
+      }
     }
   }
 
@@ -140,6 +171,7 @@ export class EventRecorder {
     if (c.action === "skip") return;
     const base = `/api/v1/namespaces/${encodeURIComponent(c.event.metadata.namespace)}/events`;
     const opts = signal === undefined ? {} : { signal };
+    let creating = false;
     try {
       if (c.action === "patch") {
         try {
@@ -154,6 +186,7 @@ export class EventRecorder {
           if (!(err instanceof NotFoundError)) throw err;
         }
       }
+      creating = true;
       const { resourceVersion: _rv, ...metadata } = c.event.metadata;
       const created = await this.#client.request<CoreEvent>("POST", base, {
         ...opts,
@@ -161,6 +194,9 @@ export class EventRecorder {
       });
       this.#correlator.update(c.key, created);
     } catch (err) {
+      // No Event exists under the key's name: forget it so the next repeat
+      // creates one (a failed patch leaves the Event there, so keep that key).
+      if (creating) this.#correlator.update(c.key, undefined);
       if (!signal?.aborted) {
         this.#log.warn("cannot write event; dropped", { err, reason: event.reason });
       }

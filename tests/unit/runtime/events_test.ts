@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InternalServerError, type RequestOptions } from "../../../src/kube/mod.ts";
+import { InternalServerError, NotFoundError, type RequestOptions } from "../../../src/kube/mod.ts";
 import {
   type CoreEvent,
   EventCorrelator,
@@ -110,4 +110,132 @@ Deno.test("recorder never throws or blocks the caller when the apiserver fails",
   while (recorder.pending > 0) await new Promise((r) => setTimeout(r, 0));
   ac.abort();
   await running;
+});
+
+Deno.test("spam filter keeps a bucket per event type, so 25 Normal events do not silence a Warning", () => {
+  const c = new EventCorrelator({ clock: new FakeClock() });
+  for (let i = 0; i < 25; i++) assert.notEqual(c.correlate(ev("same")).action, "skip");
+  assert.equal(c.correlate(ev("same")).action, "skip", "the Normal bucket is empty");
+  const warning: CoreEvent = { ...ev("backup failed", "BackupFailed"), type: "Warning" };
+  assert.equal(c.correlate(warning).action, "create");
+});
+
+Deno.test("correlator aggregates only events of the same reporting instance", () => {
+  const c = new EventCorrelator({ clock: new FakeClock() });
+  const from = (instance: string, message: string): CoreEvent => ({
+    ...ev(message),
+    reportingComponent: "vigil",
+    reportingInstance: instance,
+  });
+  for (let i = 1; i <= 9; i++) {
+    assert.equal(c.correlate(from("pod-a", `msg ${i}`)).action, "create");
+  }
+  const other = c.correlate(from("pod-b", "msg 10"));
+  assert.ok(other.action === "create");
+  assert.equal(other.event.message, "msg 10", "another instance's event is not folded in");
+  const tenth = c.correlate(from("pod-a", "msg 10"));
+  assert.ok(tenth.action === "create");
+  assert.equal(tenth.event.message, "(combined from similar events): msg 10");
+});
+
+Deno.test("correlator forgets a key whose write failed, so its next repeat creates the Event", () => {
+  const c = new EventCorrelator({ clock: new FakeClock() });
+  const first = c.correlate(ev("same"));
+  assert.ok(first.action === "create");
+  c.update(first.key, undefined);
+  assert.equal(c.correlate(ev("same")).action, "create");
+});
+
+/** A client that stores created Events by name and fails as told. */
+function eventServer(fail: (method: string) => Error | undefined = () => undefined) {
+  const stored = new Map<string, CoreEvent>();
+  const methods: string[] = [];
+  const client = {
+    request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+      methods.push(method);
+      const err = fail(method);
+      if (err !== undefined) return Promise.reject(err);
+      const body = options.body as CoreEvent;
+      if (method === "POST") {
+        stored.set(body.metadata.name, body);
+        return Promise.resolve(body as T);
+      }
+      const name = decodeURIComponent(path.split("/").at(-1)!);
+      const existing = stored.get(name);
+      if (existing === undefined) {
+        return Promise.reject(new NotFoundError(`events "${name}" not found`, { status: 404 }));
+      }
+      const patched = { ...existing, ...(options.body as object) };
+      stored.set(name, patched);
+      return Promise.resolve(patched as T);
+    },
+  };
+  return { client, stored, methods };
+}
+
+const thing = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "db1", namespace: "ns" } };
+
+Deno.test("recorder creates the Event anew after a failed write instead of patching one that does not exist", async () => {
+  let failures = 1;
+  const server = eventServer(() =>
+    failures-- > 0 ? new InternalServerError("etcd timeout", { status: 500 }) : undefined
+  );
+  const recorder = new EventRecorder(server.client, { component: "vigil", clock: new FakeClock() });
+  recorder.event(thing, "Normal", "Synced", "all good");
+  recorder.event(thing, "Normal", "Synced", "all good");
+  await recorder.flush();
+  assert.deepEqual(server.methods, ["POST", "POST"]);
+  assert.equal(server.stored.size, 1);
+});
+
+Deno.test("recorder flushes queued events when it stops", async () => {
+  const server = eventServer();
+  const recorder = new EventRecorder(server.client, { component: "vigil", clock: new FakeClock() });
+  for (const reason of ["Created", "Scaled", "Ready"]) recorder.event(thing, "Normal", reason, "m");
+  const stop = new AbortController();
+  const running = recorder.start(stop.signal);
+  stop.abort();
+  await running;
+  assert.deepEqual([...server.stored.values()].map((e) => e.reason), [
+    "Created",
+    "Scaled",
+    "Ready",
+  ]);
+  assert.equal(recorder.pending, 0);
+});
+
+Deno.test("recorder gives up flushing at its deadline when the apiserver hangs", async () => {
+  const clock = new FakeClock();
+  const signals: AbortSignal[] = [];
+  const client = {
+    request<T>(_m: string, _p: string, options: RequestOptions = {}): Promise<T> {
+      const signal = options.signal!;
+      signals.push(signal);
+      return new Promise((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true })
+      );
+    },
+  };
+  const recorder = new EventRecorder(client, {
+    component: "vigil",
+    clock,
+    shutdownFlushTimeoutMs: 5_000,
+  });
+  recorder.event(thing, "Normal", "Created", "m");
+  recorder.event(thing, "Normal", "Scaled", "m");
+  const stop = new AbortController();
+  let stopped = false;
+  const running = recorder.start(stop.signal).then(() => {
+    stopped = true;
+  });
+  await clock.advance(0);
+  stop.abort();
+  await clock.advance(4_999);
+  assert.equal(stopped, false, "still flushing within the deadline");
+  assert.equal(signals[0]?.aborted, false, "the write in flight is not cut at the stop");
+  await clock.advance(1);
+  await running;
+  assert.equal(signals.length, 1, "no write is started past the deadline");
+  assert.equal(signals[0]?.aborted, true);
+  assert.equal(recorder.pending, 0, "what is left is dropped");
 });
