@@ -15,6 +15,7 @@ import {
   not,
   or,
   passes,
+  type SyncedCache,
   TerminalError,
 } from "../../../src/runtime/mod.ts";
 import { cm, FakeClient, watchBody } from "./_fake_client.ts";
@@ -45,23 +46,48 @@ function informerWith(clock: FakeClock, items: KubeObject[], events: unknown[] =
 Deno.test("controller reconciles nothing before its caches sync, then every listed key", async () => {
   const clock = new FakeClock();
   const informer = informerWith(clock, [cm("a", "1"), cm("b", "1")]);
-  const seen: string[] = [];
+  // A cache the controller reads but does not watch, synced by hand, so that
+  // keys are queued while a cache is still unsynced.
+  let extraSynced = false;
+  const extraSync = Promise.withResolvers<void>();
+  const extra: SyncedCache = {
+    hasSynced: () => extraSynced,
+    waitForSync: async (signal) => {
+      await Promise.race([
+        extraSync.promise,
+        new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })),
+      ]);
+      return extraSynced;
+    },
+  };
+  // Observations are recorded and asserted outside: an assertion thrown
+  // inside a reconcile is caught by the controller and retried, never failing the test.
+  const seen: Array<{ name: string; cachesSynced: boolean }> = [];
   const controller = new Controller({
     name: "t",
     clock,
+    caches: [extra],
     reconcile: (req) => {
-      assert.equal(informer.hasSynced(), true);
-      seen.push(req.name);
+      seen.push({ name: req.name, cachesSynced: informer.hasSynced() && extra.hasSynced() });
       return Promise.resolve({});
     },
   }).watch(informer);
   const ac = new AbortController();
   const running = controller.start(ac.signal);
   await flush();
-  assert.deepEqual(seen, [], "the informer is not started yet");
+  assert.equal(seen.length, 0, "the informer is not started yet");
   const inf = informer.start(ac.signal);
   await clock.advance(0);
-  assert.deepEqual(seen.sort(), ["a", "b"]);
+  assert.equal(informer.hasSynced(), true);
+  assert.equal(controller.queue.len(), 2, "both keys are queued");
+  assert.equal(seen.length, 0, "nothing is reconciled while a cache has not synced");
+  extraSynced = true;
+  extraSync.resolve();
+  await clock.advance(0);
+  assert.deepEqual(seen.sort((x, y) => x.name.localeCompare(y.name)), [
+    { name: "a", cachesSynced: true },
+    { name: "b", cachesSynced: true },
+  ]);
   ac.abort();
   await Promise.all([running, inf]);
 });
