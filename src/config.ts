@@ -89,8 +89,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "namespace",
     key: "namespace",
     kind: "string",
-    help:
-      "watch only this namespace (default: all namespaces); for the Database reconciler, not built yet",
+    help: "reconcile Databases in this namespace only (default: all namespaces)",
   },
   {
     flag: "metrics-bind-address",
@@ -189,7 +188,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     default: "4",
     min: 1,
     max: 64,
-    help: "reconcile workers; for the Database reconciler, not built yet",
+    help: "Database reconcile workers",
   },
   {
     flag: "graceful-shutdown-timeout",
@@ -202,8 +201,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "image-registry",
     key: "imageRegistry",
     kind: "string",
-    help:
-      "registry prefix for database images (air-gapped mirrors); for the Database reconciler, not built yet",
+    help: "registry prefix for database images (air-gapped mirrors)",
   },
   {
     flag: "log-level",

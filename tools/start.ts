@@ -97,7 +97,9 @@ const forward = (signal: Deno.Signal) => () => {
 };
 Deno.addSignalListener("SIGINT", forward("SIGINT"));
 Deno.addSignalListener("SIGTERM", forward("SIGTERM"));
-const status = await child.status;
+const exited = child.status;
+if (plane) void printNextSteps(plane.kubeconfigPath, exited);
+const status = await exited;
 if (plane) {
   console.error("stopping the local control plane");
   await plane.stop();
@@ -105,3 +107,23 @@ if (plane) {
   await Deno.remove(plane.dir, { recursive: true }).catch(() => {});
 }
 Deno.exit(status.code);
+
+/** Once Vigil answers /readyz, tells a newcomer how to run a first Database. */
+async function printNextSteps(kubeconfig: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  exited.then(() => done = true);
+  while (!done) {
+    const ok = await fetch("http://127.0.0.1:8081/readyz").then((r) => {
+      r.body?.cancel();
+      return r.ok;
+    }).catch(() => false);
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (done) return;
+  const k = `kubectl --kubeconfig ${kubeconfig}`;
+  console.error(
+    `\nVigil is ready. Run a first Database:\n  ${k} apply -f ${root}examples/postgres.yaml\n` +
+      `  ${k} wait --for=condition=Ready db/orders --timeout=60s\n  ${k} get db\n`,
+  );
+}

@@ -16,6 +16,7 @@ import { Informer, Manager, ProbeServer, RuntimeMetrics } from "../runtime/mod.t
 import { storageClassLookup, type StorageClassObject } from "../database/mod.ts";
 import { createWebhookMetrics } from "../webhook/mod.ts";
 import { VERSION } from "../version.ts";
+import { createDatabaseController } from "../controller/mod.ts";
 import { DatabaseWebhookRunnable } from "./webhook_runnable.ts";
 
 /** Runs the operator; resolves with the process exit code once it has stopped. */
@@ -114,6 +115,20 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
   });
   manager.add(webhooks, { group: "webhooks" });
   manager.add(storageClasses);
+
+  const databases = createDatabaseController({
+    client,
+    metrics: manager.metrics,
+    workers: config.maxConcurrentReconciles,
+    ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
+    ...(config.imageRegistry === undefined ? {} : { registryPrefix: config.imageRegistry }),
+    storageClassExists: (name) =>
+      storageClasses.hasSynced() ? storageClasses.store.get(name) !== undefined : undefined,
+  });
+  // Caches run on every replica, so a new leader reconciles without relisting.
+  for (const informer of databases.informers) manager.add(informer);
+  manager.add(databases.events, { group: "others" });
+  manager.add(databases.controller);
 
   const stop = new AbortController();
   const onSignal = (signal: Deno.Signal) => () => {

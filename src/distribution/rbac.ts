@@ -1,15 +1,18 @@
 /**
- * Vigil's least-privilege RBAC: what `vigil run` does today, nothing more.
- *
- * The Database reconciler does not exist yet. When it lands it adds the kinds
- * it owns (StatefulSets, Services, ConfigMaps, Secrets, PVCs,
- * PodDisruptionBudgets, CronJobs) to {@linkcode OPERATOR_CLUSTER_RULES}, and
- * `patch` on `databases` for the `vigil.dev/cleanup` finalizer; the cluster
- * test `tests/cluster/deploy/rbac_test.ts` then proves the new set again.
+ * Vigil's least-privilege RBAC: what `vigil run` does, nothing more; the
+ * cluster test `tests/cluster/deploy/rbac_test.ts` proves the set by
+ * reconciling a Database to Ready as the ServiceAccount.
  *
  * - Cluster-wide (Databases live in every namespace): Databases
- *   get/list/watch; their `status` (status writes) and `finalizers` (owner
- *   references with `blockOwnerDeletion` need `update` on it) subresources;
+ *   get/list/watch/patch (server-side apply of the `vigil.dev/cleanup`
+ *   finalizer); their `status` (server-side apply of status) and
+ *   `finalizers` (owner references with `blockOwnerDeletion` need `update`
+ *   on it) subresources;
+ * - the kinds a Database owns (Secrets, ConfigMaps, Services, StatefulSets,
+ *   PodDisruptionBudgets, CronJobs, PVCs): get/list/watch, and create/patch
+ *   (server-side apply needs `create` when the object does not exist yet) and
+ *   delete (cleanup, a PDB or CronJob no longer wanted); Pods get/list/watch
+ *   only (cleanup waits for them to go);
  *   StorageClasses get/list/watch (the validating webhook's informer);
  *   Events create/patch, core and `events.k8s.io` (the event recorder
  *   aggregates repeats with a patch).
@@ -38,11 +41,26 @@ import {
 /** Name of the development-only ClusterRole for `--webhook-self-signed`. */
 export const SELF_SIGNED_CLUSTER_ROLE = "vigil-self-signed";
 
+const OWNED_VERBS = ["get", "list", "watch", "create", "patch", "delete"];
+
 /** Rules of the `vigil` ClusterRole (bound cluster-wide to the ServiceAccount). */
 export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
-  { apiGroups: ["vigil.dev"], resources: ["databases"], verbs: ["get", "list", "watch"] },
-  { apiGroups: ["vigil.dev"], resources: ["databases/status"], verbs: ["get", "update", "patch"] },
+  {
+    apiGroups: ["vigil.dev"],
+    resources: ["databases"],
+    verbs: ["get", "list", "watch", "patch"],
+  },
+  { apiGroups: ["vigil.dev"], resources: ["databases/status"], verbs: ["get", "patch"] },
   { apiGroups: ["vigil.dev"], resources: ["databases/finalizers"], verbs: ["update"] },
+  {
+    apiGroups: [""],
+    resources: ["secrets", "configmaps", "services", "persistentvolumeclaims"],
+    verbs: OWNED_VERBS,
+  },
+  { apiGroups: ["apps"], resources: ["statefulsets"], verbs: OWNED_VERBS },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: OWNED_VERBS },
+  { apiGroups: ["batch"], resources: ["cronjobs"], verbs: OWNED_VERBS },
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },

@@ -2,7 +2,8 @@
  * The shipped RBAC is enough and no more: `main.ts run`, under the
  * binary's permission flags and authenticated only as the `vigil`
  * ServiceAccount bound by `src/distribution`'s roles, becomes ready, leads
- * on its Lease and releases it on SIGTERM; and `kubectl auth can-i --list`
+ * on its Lease, reconciles a Database to Ready and cleans it up, and
+ * releases the Lease on SIGTERM; and `kubectl auth can-i --list`
  * for that account shows exactly the builders' rules (plus what Kubernetes
  * gives every authenticated account).
  */
@@ -23,6 +24,7 @@ import {
   SELF_SIGNED_CLUSTER_ROLE,
 } from "../../../src/distribution/mod.ts";
 import { baselineRules, parseCanIList, ruleAtoms } from "./can_i.ts";
+import { applyDatabase, waitReady } from "../controller/_helpers.ts";
 
 const SA = `system:serviceaccount:${NAMESPACE}:${APP_NAME}`;
 
@@ -57,6 +59,7 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
   const objects = [buildNamespace(options), ...buildRbac(options)];
   const clusterScoped = objects.filter((o) => o.metadata.namespace === undefined);
   const tmp = await Deno.makeTempDir({ prefix: "vigil-rbac-" });
+  const dbNamespace = `rbac-db-${crypto.randomUUID().slice(0, 8)}`;
   let vigil: VigilProcess | undefined;
   try {
     await plane.kubectlOk(["apply", "--server-side", "-f", "-"], {
@@ -100,6 +103,12 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
     });
     assert.ok(holder.length > 0);
 
+    // The reconciler, as the ServiceAccount, runs a Database to Ready and cleans it up.
+    await plane.kubectlOk(["create", "namespace", dbNamespace]);
+    await applyDatabase(plane, dbNamespace, "rbac", { storageSize: "1Gi", replicas: 2 });
+    await waitReady(plane, dbNamespace, "rbac");
+    await plane.kubectlOk(["-n", dbNamespace, "delete", "db/rbac", "--timeout=120s"]);
+
     assert.equal(await vigil.stop(), 0, log());
     assert.ok(!(await getLease()).spec.holderIdentity, "the Lease is released on SIGTERM");
     assert.ok(!/forbidden/i.test(log()), `a request was forbidden:\n${log()}`);
@@ -120,7 +129,12 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
       ruleAtoms([...OPERATOR_CLUSTER_RULES, ...leaseRules(leaseId), ...baseline]),
       "in vigil-system: the ClusterRole's and the Lease Role's rules",
     );
-    for (const [verb, resource] of [["create", "deployments"], ["get", "secrets"]] as const) {
+    for (
+      const [verb, resource] of [["create", "deployments"], ["delete", "pods"], [
+        "update",
+        "databases",
+      ]] as const
+    ) {
       const denied = await plane.kubectl(["auth", "can-i", verb, resource, `--as=${SA}`]);
       assert.equal(denied.stdout.trim(), "no", `${verb} ${resource}`);
     }
@@ -135,5 +149,6 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
       await plane.kubectl(["delete", o.kind, o.metadata.name, "--ignore-not-found"]);
     }
     await plane.kubectl(["delete", "namespace", NAMESPACE, "--wait=false", "--ignore-not-found"]);
+    await plane.kubectl(["delete", "namespace", dbNamespace, "--wait=false", "--ignore-not-found"]);
   }
 });

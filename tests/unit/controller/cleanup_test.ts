@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cleanupStep } from "../../../src/controller/cleanup.ts";
+import { cleanupStep } from "../../../src/controller/mod.ts";
 import type { DefaultedDatabaseV1 } from "../../../src/database/mod.ts";
 import type { KubeObject } from "../../../src/runtime/mod.ts";
 

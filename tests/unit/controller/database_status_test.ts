@@ -4,8 +4,8 @@ import {
   computeStatus,
   rolledOut,
   type StatusObservation,
-} from "../../../src/controller/database_status.ts";
-import { mergeConditions } from "../../../src/controller/conditions.ts";
+} from "../../../src/controller/mod.ts";
+import { mergeConditions } from "../../../src/controller/mod.ts";
 import type { LiveStatefulSet } from "../../../src/controller/observed_kinds.ts";
 import type { DefaultedDatabaseV1 } from "../../../src/database/mod.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RecentWrites } from "../../../src/controller/recent_writes.ts";
+import { RecentWrites } from "../../../src/controller/mod.ts";
 import { FakeClock } from "../../../src/runtime/mod.ts";
 
 const obj = (rv: string, uid = "u1") => ({

@@ -9,17 +9,23 @@ import type { KubeObject } from "../../../../src/runtime/mod.ts";
 
 const NAME = "orders";
 
-/** An owner reference to a Database that does not exist (the garbage collector is not asked). */
-export const OWNER = {
+/** The owner of every object (the cluster test passes a real Database's). */
+export interface Owner {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** An owner reference to a Database that exists nowhere (unit tests never meet a garbage collector). */
+export const OWNER: Owner = {
   apiVersion: "vigil.dev/v1",
   kind: "Database",
   name: NAME,
   uid: "7c0d6a36-1b53-4c4e-9a55-6a1f1d0c2b11",
-  controller: true,
-  blockOwnerDeletion: true,
-} as const;
+};
 
-function meta(namespace: string, name: string, component: string) {
+function meta(namespace: string, name: string, component: string, owner: Owner) {
   return {
     name,
     namespace,
@@ -29,18 +35,18 @@ function meta(namespace: string, name: string, component: string) {
       "app.kubernetes.io/component": component,
       "app.kubernetes.io/managed-by": "vigil",
     },
-    ownerReferences: [{ ...OWNER }],
+    ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
   };
 }
 
 const SELECTOR = { "app.kubernetes.io/instance": NAME, "app.kubernetes.io/component": "database" };
 
 /** The credentials Secret, with `data` (base64). */
-export function secret(namespace: string): KubeObject {
+export function secret(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: meta(namespace, `${NAME}-credentials`, "credentials"),
+    metadata: meta(namespace, `${NAME}-credentials`, "credentials", owner),
     type: "Opaque",
     data: {
       username: btoa("vigil"),
@@ -53,21 +59,21 @@ export function secret(namespace: string): KubeObject {
 }
 
 /** The engine config file. */
-export function configMap(namespace: string): KubeObject {
+export function configMap(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: meta(namespace, `${NAME}-config`, "config"),
+    metadata: meta(namespace, `${NAME}-config`, "config", owner),
     data: { "postgresql.conf": "listen_addresses = '*'\nmax_connections = 100\n" },
   };
 }
 
 /** The headless Service of the StatefulSet. */
-export function headlessService(namespace: string): KubeObject {
+export function headlessService(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(namespace, `${NAME}-headless`, "database"),
+    metadata: meta(namespace, `${NAME}-headless`, "database", owner),
     spec: {
       clusterIP: "None",
       publishNotReadyAddresses: true,
@@ -78,11 +84,11 @@ export function headlessService(namespace: string): KubeObject {
 }
 
 /** The client Service. */
-export function clientService(namespace: string): KubeObject {
+export function clientService(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(namespace, NAME, "database"),
+    metadata: meta(namespace, NAME, "database", owner),
     spec: {
       type: "ClusterIP",
       selector: SELECTOR,
@@ -97,14 +103,14 @@ export function clientService(namespace: string): KubeObject {
  * write them in `spec.resources` (`0.5`, `1.5Gi`), which the apiserver
  * stores in canonical form (`500m`, `1536Mi`).
  */
-export function statefulSet(namespace: string, options: { image?: string } = {}): KubeObject {
+export function statefulSet(namespace: string, owner: Owner = OWNER): KubeObject {
   const secretRef = (key: string) => ({
     valueFrom: { secretKeyRef: { name: `${NAME}-credentials`, key } },
   });
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: meta(namespace, NAME, "database"),
+    metadata: meta(namespace, NAME, "database", owner),
     spec: {
       replicas: 1,
       serviceName: `${NAME}-headless`,
@@ -113,7 +119,7 @@ export function statefulSet(namespace: string, options: { image?: string } = {})
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
         metadata: {
-          labels: { ...meta(namespace, NAME, "database").labels },
+          labels: { ...meta(namespace, NAME, "database", owner).labels },
           annotations: { "vigil.dev/config-hash": "5f1c2a9e" },
         },
         spec: {
@@ -128,7 +134,7 @@ export function statefulSet(namespace: string, options: { image?: string } = {})
           },
           containers: [{
             name: "postgres",
-            image: options.image ?? "docker.io/library/postgres:17.2",
+            image: "docker.io/library/postgres:17.2",
             args: ["-c", "config_file=/etc/postgresql/postgresql.conf"],
             ports: [{ name: "postgres", containerPort: 5432 }],
             env: [
@@ -178,7 +184,7 @@ export function statefulSet(namespace: string, options: { image?: string } = {})
         },
       },
       volumeClaimTemplates: [{
-        metadata: { name: "data", labels: { ...meta(namespace, NAME, "data").labels } },
+        metadata: { name: "data", labels: { ...meta(namespace, NAME, "data", owner).labels } },
         spec: {
           accessModes: ["ReadWriteOnce"],
           resources: { requests: { storage: "10Gi" } },
@@ -189,21 +195,21 @@ export function statefulSet(namespace: string, options: { image?: string } = {})
 }
 
 /** The PodDisruptionBudget (replicas > 1). */
-export function podDisruptionBudget(namespace: string): KubeObject {
+export function podDisruptionBudget(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: meta(namespace, NAME, "database"),
+    metadata: meta(namespace, NAME, "database", owner),
     spec: { maxUnavailable: 1, selector: { matchLabels: SELECTOR } },
   };
 }
 
 /** The backup CronJob. */
-export function cronJob(namespace: string): KubeObject {
+export function cronJob(namespace: string, owner: Owner = OWNER): KubeObject {
   return {
     apiVersion: "batch/v1",
     kind: "CronJob",
-    metadata: meta(namespace, `${NAME}-backup`, "backup"),
+    metadata: meta(namespace, `${NAME}-backup`, "backup", owner),
     spec: {
       schedule: "@daily",
       concurrencyPolicy: "Forbid",
@@ -239,16 +245,16 @@ export function cronJob(namespace: string): KubeObject {
   };
 }
 
-/** Every realistic object of one Database, in apply order. */
-export function realisticObjects(namespace: string): KubeObject[] {
+/** Every realistic object of one Database (default {@link OWNER}), in apply order. */
+export function realisticObjects(namespace: string, owner: Owner = OWNER): KubeObject[] {
   return [
-    secret(namespace),
-    configMap(namespace),
-    headlessService(namespace),
-    clientService(namespace),
-    statefulSet(namespace),
-    podDisruptionBudget(namespace),
-    cronJob(namespace),
+    secret(namespace, owner),
+    configMap(namespace, owner),
+    headlessService(namespace, owner),
+    clientService(namespace, owner),
+    statefulSet(namespace, owner),
+    podDisruptionBudget(namespace, owner),
+    cronJob(namespace, owner),
   ];
 }
 

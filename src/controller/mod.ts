@@ -1,0 +1,12 @@
+/**
+ * The Database reconciler on the runtime: desired state, apply, status,
+ * cleanup, and the wiring of its caches and controller.
+ *
+ * @module
+ */
+export * from "./database_controller.ts";
+export * from "./database_reconciler.ts";
+export * from "./database_status.ts";
+export * from "./conditions.ts";
+export * from "./cleanup.ts";
+export * from "./recent_writes.ts";
