@@ -9,9 +9,10 @@
  *   webhooks ready, caches synced.
  * - `/readyz` passes only once every cache has synced.
  * - {@link Manager.stop} (or aborting the signal given to `start`) stops
- *   intake, gives leader-only work `gracefulShutdownTimeoutMs` (30 s) to drain,
- *   releases the lease, stops the rest in reverse order; `start` resolves only
- *   then, with a {@link ManagerExit} saying why.
+ *   intake, gives leader-only work `gracefulShutdownTimeoutMs` (30 s) to drain
+ *   while the lease is still renewed, releases the lease, stops the rest in
+ *   reverse order; `start` resolves only then, with a {@link ManagerExit}
+ *   saying why.
  * - Losing the lease aborts leader-only work at once — its signal and its
  *   `abortNow` (reason {@link LeaderElectionLostError}), also in the middle
  *   of a graceful drain — and waits for it no longer (controller-runtime sets
