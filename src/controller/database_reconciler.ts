@@ -32,7 +32,12 @@ import type {
   Store,
 } from "../runtime/mod.ts";
 import { realClock, resourcePath } from "../runtime/mod.ts";
-import { type Applier, matchesLive, withAppliedHash } from "./apply/mod.ts";
+import {
+  APPLIED_HASH_ANNOTATION,
+  type Applier,
+  matchesLive,
+  withAppliedHash,
+} from "./apply/mod.ts";
 import { computeStatus, type PermanentFailure } from "./database_status.ts";
 import { cleanupStep, type OwnedIndex } from "./cleanup.ts";
 import {
@@ -92,6 +97,8 @@ export class DatabaseReconciler {
   readonly #o: DatabaseReconcilerOptions;
   readonly #clock: Clock;
   readonly #recent: RecentWrites;
+  /** Objects the API server refused as invalid, by `kind/namespace/name`, with the refused hash. */
+  readonly #refused = new Map<string, { hash: string; failure: PermanentFailure }>();
 
   constructor(options: DatabaseReconcilerOptions) {
     this.#o = options;
@@ -172,16 +179,23 @@ export class DatabaseReconciler {
       const desired = withAppliedHash(obj);
       const live = this.#live(kind, namespace, name);
       if (matchesLive(desired, live)) continue;
+      const key = `${kind}/${namespace}/${name}`;
+      const hash = desired.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] ?? "";
+      const refused = this.#refused.get(key);
+      if (refused?.hash === hash) return refused.failure;
       if (kind === "StatefulSet" && live !== undefined) this.#stsTransitions(db, liveSts, desired);
       try {
         const written = await this.#o.applier.apply(desired, { signal: ctx.signal });
         this.#recent.record(kind, written);
+        this.#refused.delete(key);
       } catch (err) {
         if (err instanceof InvalidError) {
           const failure = {
             reason: "InvalidObject",
             message: `The API server refused ${kind} ${name}: ${err.message}`,
           };
+          // The same object would be refused again: wait for the spec to change.
+          this.#refused.set(key, { hash, failure });
           return failure;
         }
         throw err;
