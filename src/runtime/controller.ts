@@ -24,6 +24,7 @@
  * @module
  */
 import { getLogger, type Logger } from "../observability/log.ts";
+import { aborted } from "./_aborted.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { enqueueForObject, type MapFunc } from "./handler.ts";
 import type { Informer } from "./informer.ts";
@@ -289,13 +290,6 @@ export class Controller {
       });
     }
   }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
 
 /** Why work must stop at once, if it must: the lease was lost. */

@@ -23,6 +23,7 @@
  * @module
  */
 import { getLogger, type Logger } from "../observability/log.ts";
+import { aborted } from "./_aborted.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { HealthChecks } from "./health.ts";
 import {
@@ -253,11 +254,4 @@ export class Manager {
     if (result === "timeout") this.#log.warn(`${what} did not stop within ${ms} ms; going on`);
     if (result === "cut") this.#log.warn(`${what} told to stop at once; going on`);
   }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
