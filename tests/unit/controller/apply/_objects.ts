@@ -91,6 +91,8 @@ export function clientService(namespace: string, owner: Owner = OWNER): KubeObje
     metadata: meta(namespace, NAME, "database", owner),
     spec: {
       type: "ClusterIP",
+      // A zero value Go's omitempty drops on the server: absent in live, no drift.
+      publishNotReadyAddresses: false,
       selector: SELECTOR,
       ports: [{ name: "postgres", port: 5432, targetPort: 5432, protocol: "TCP" }],
     },
