@@ -70,8 +70,10 @@ export function appliedHash(desired: KubeObject): string {
  *
  * @example
  * ```ts
+ * import type { KubeObject } from "../../runtime/mod.ts";
  * import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./applied_hash.ts";
- * const cm = withAppliedHash({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } });
+ * const desired: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } };
+ * const cm = withAppliedHash(desired);
  * console.assert(cm.metadata?.annotations?.[APPLIED_HASH_ANNOTATION]?.length === 32);
  * ```
  */

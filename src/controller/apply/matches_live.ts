@@ -90,8 +90,9 @@ const LIST_KEYS: Readonly<Record<string, (item: Json) => string | undefined>> = 
  *
  * @example
  * ```ts
+ * import type { KubeObject } from "../../runtime/mod.ts";
  * import { matchesLive, withAppliedHash } from "./mod.ts";
- * const desired = withAppliedHash({
+ * const desired = withAppliedHash<KubeObject>({
  *   apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "n" }, data: { k: "v" },
  * });
  * const live = structuredClone(desired);
