@@ -1,3 +1,4 @@
+/** Backup schedule translation, the backup CronJob and the backup PVC, per engine. */
 import assert from "node:assert/strict";
 import {
   BACKUP_RETENTION,

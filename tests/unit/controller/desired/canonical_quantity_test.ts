@@ -1,3 +1,4 @@
+/** canonicalQuantity against what kube-apiserver (apimachinery v0.37.2) stores back. */
 import assert from "node:assert/strict";
 import { canonicalQuantity } from "../../../../src/controller/desired/mod.ts";
 import { QuantityParseError } from "../../../../src/database/mod.ts";

@@ -1,3 +1,4 @@
+/** The ConfigMap's files per engine and the config hash that rolls the pods. */
 import assert from "node:assert/strict";
 import {
   CONFIG_HASH_ANNOTATION,

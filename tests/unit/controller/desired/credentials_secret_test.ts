@@ -1,3 +1,4 @@
+/** Password generation, the credentials Secret per engine, and reading the password back. */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import {

@@ -1,3 +1,4 @@
+/** desiredState as a whole: apply order, removals, and properties over any valid Database. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

@@ -1,3 +1,4 @@
+/** Object names, labels, the selector and the owner reference. */
 import assert from "node:assert/strict";
 import {
   MANAGED_BY_SELECTOR,

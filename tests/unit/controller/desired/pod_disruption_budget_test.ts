@@ -1,3 +1,4 @@
+/** The PodDisruptionBudget and when a Database wants one. */
 import assert from "node:assert/strict";
 import {
   podDisruptionBudget,

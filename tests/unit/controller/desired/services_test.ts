@@ -1,3 +1,4 @@
+/** The headless and client Services and status endpoints, per engine. */
 import assert from "node:assert/strict";
 import {
   clientService,

@@ -1,3 +1,4 @@
+/** The StatefulSet per engine: image, env, volumes, probes, shutdown, security, resources. */
 import assert from "node:assert/strict";
 import {
   ENGINE_LAYOUT,
