@@ -38,7 +38,7 @@ import {
   matchesLive,
   withAppliedHash,
 } from "./apply/mod.ts";
-import { computeStatus, type PermanentFailure } from "./database_status.ts";
+import { computeStatus, type PermanentFailure, progressOnly } from "./database_status.ts";
 import { cleanupStep, type OwnedIndex } from "./cleanup.ts";
 import {
   CONFIG_HASH_ANNOTATION,
@@ -87,6 +87,12 @@ export interface DatabaseReconcilerOptions {
   readonly registryPrefix?: string;
   /** How long cleanup may take before the finalizer is removed anyway; default 300 000 ms. */
   readonly cleanupTimeoutMs?: number;
+  /**
+   * How long a status change of progress counters only (ready replicas, messages)
+   * may wait to be written together with the next; default 1 000 ms. Phase and
+   * condition changes are written at once.
+   */
+  readonly progressBatchMs?: number;
   /** Poll interval while cleanup waits for pods to go; default 2 000 ms. */
   readonly cleanupPollMs?: number;
   readonly clock?: Clock;
@@ -98,6 +104,8 @@ export class DatabaseReconciler {
   readonly #clock: Clock;
   readonly #recent: RecentWrites;
   /** Objects the API server refused as invalid, by `kind/namespace/name`, with the refused hash. */
+  /** Since when a progress-only status change has been waiting, by Database key. */
+  readonly #progressSince = new Map<string, number>();
   readonly #refused = new Map<string, { hash: string; failure: PermanentFailure }>();
 
   constructor(options: DatabaseReconcilerOptions) {
@@ -111,7 +119,10 @@ export class DatabaseReconciler {
     const namespace = req.namespace ?? "";
     const cached = this.#o.caches.databases.get(`${namespace}/${req.name}`);
     const raw = this.#recent.newest("Database", namespace, req.name, cached);
-    if (raw === undefined || cached === undefined) return {};
+    if (raw === undefined || cached === undefined) {
+      this.#progressSince.delete(`${namespace}/${req.name}`);
+      return {};
+    }
     if (raw.metadata?.deletionTimestamp !== undefined) return await this.#finalize(raw, ctx);
 
     const parsed = DatabaseV1Schema.safeParse(raw);
@@ -123,8 +134,7 @@ export class DatabaseReconciler {
           issue?.message ?? "invalid"
         }`,
       };
-      await this.#writeStatus(raw as DefaultedDatabaseV1, undefined, failure, ctx);
-      return {};
+      return await this.#writeStatus(raw as DefaultedDatabaseV1, undefined, failure, ctx);
     }
     const db = withVersion(parsed.data);
     if (!(raw.metadata?.finalizers as string[] | undefined ?? []).includes(CLEANUP_FINALIZER)) {
@@ -147,8 +157,7 @@ export class DatabaseReconciler {
     if (!paused && failure === undefined) {
       applyFailure = await this.#applyAll(db, desired.apply, desired.remove, liveSts, ctx);
     }
-    await this.#writeStatus(db, desired.configHash, failure ?? applyFailure, ctx, paused);
-    return {};
+    return await this.#writeStatus(db, desired.configHash, failure ?? applyFailure, ctx, paused);
   };
 
   /** A problem visible before any write: one that retrying cannot fix. */
@@ -241,7 +250,7 @@ export class DatabaseReconciler {
     failure: PermanentFailure | undefined,
     ctx: ReconcileContext,
     paused = false,
-  ): Promise<void> {
+  ): Promise<ReconcileResult> {
     const namespace = db.metadata?.namespace ?? "";
     const name = db.metadata?.name ?? "";
     const names = objectNames(db);
@@ -261,7 +270,18 @@ export class DatabaseReconciler {
       failure,
       now: new Date(this.#clock.now()),
     });
-    if (stableJson(status) === stableJson(db.status ?? {})) return;
+    const key = `${namespace}/${name}`;
+    if (stableJson(status) === stableJson(db.status ?? {})) {
+      this.#progressSince.delete(key);
+      return {};
+    }
+    if (progressOnly(db.status, status)) {
+      const since = this.#progressSince.get(key) ?? this.#clock.now();
+      this.#progressSince.set(key, since);
+      const waitMs = since + (this.#o.progressBatchMs ?? 1_000) - this.#clock.now();
+      if (waitMs > 0) return { requeueAfterMs: waitMs };
+    }
+    this.#progressSince.delete(key);
     const previousDegraded = db.status?.conditions?.find((c) => c.type === "Degraded");
     if (failure !== undefined && previousDegraded?.reason !== failure.reason) {
       this.#event(db, "Warning", "ReconcileFailed", failure.message);
@@ -274,6 +294,7 @@ export class DatabaseReconciler {
     }, { signal: ctx.signal });
     this.#recent.record("Database", written);
     ctx.log.debug("status written", { phase: status.phase });
+    return {};
   }
 
   /** Adds the finalizer by server-side apply: a set, so others' finalizers are untouched. */

@@ -96,12 +96,7 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
         reason: "MinimumReplicasAvailable",
         message: replicasMessage,
       }
-      : {
-        type: "Available",
-        status: "False",
-        reason: sts === undefined ? "StatefulSetMissing" : "NoReplicaReady",
-        message: replicasMessage,
-      },
+      : { type: "Available", status: "False", reason: "NoReplicaReady", message: replicasMessage },
   );
   if (o.paused) {
     conditions.push({
@@ -121,7 +116,17 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
     conditions.push({
       type: "Progressing",
       status: "True",
-      reason: upgrading ? "Upgrading" : existing < desired ? "ScalingUp" : "RollingOut",
+      // Reasons stay put while a Database is being created, so the pod-by-pod
+      // progress of a creation is a progress-only change (see progressOnly).
+      reason: upgrading
+        ? "Upgrading"
+        : currentVersion === undefined
+        ? "Creating"
+        : existing < desired
+        ? "ScalingUp"
+        : existing > desired
+        ? "ScalingDown"
+        : "RollingOut",
       message: upgrading
         ? `${updated}/${desired} replicas on ${version}`
         : `${updated}/${desired} replicas updated, ${replicasMessage}`,
@@ -148,7 +153,8 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
       : {
         type: "Ready",
         status: "False",
-        reason: o.failure?.reason ?? (sts === undefined ? "Creating" : "ReplicasNotReady"),
+        reason: o.failure?.reason ??
+          (currentVersion === undefined ? "Creating" : "ReplicasNotReady"),
         message: o.failure?.message ?? replicasMessage,
       },
   );
@@ -186,4 +192,31 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
   if (storageSize !== undefined) status.storageSize = storageSize;
   if (previous.lastBackupTime !== undefined) status.lastBackupTime = previous.lastBackupTime;
   return status;
+}
+
+/**
+ * Whether `next` differs from `previous` only in progress counters and
+ * messages (replicas, readyReplicas, ready, storageSize, message, condition messages),
+ * with every phase, condition status and reason unchanged. Such changes can
+ * wait a moment and be written together, so a Database that becomes Ready in
+ * a second costs two status writes rather than one per pod event.
+ */
+export function progressOnly(previous: DatabaseStatus | undefined, next: DatabaseStatus): boolean {
+  if (previous === undefined) return false;
+  const strip = (s: DatabaseStatus) => {
+    const {
+      replicas: _r,
+      readyReplicas: _rr,
+      ready: _re,
+      message: _m,
+      storageSize: _s,
+      conditions,
+      ...rest
+    } = s;
+    return {
+      ...rest,
+      conditions: (conditions ?? []).map(({ message: _cm, ...c }) => c),
+    };
+  };
+  return JSON.stringify(strip(previous)) === JSON.stringify(strip(next));
 }

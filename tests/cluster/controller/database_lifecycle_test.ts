@@ -37,11 +37,16 @@ Deno.test("postgres and mysql Databases with 1 and 3 replicas become Ready and a
         await applyDatabase(plane, ns, "pg1", { engine: "postgres", storageSize: "1Gi" });
         await applyDatabase(plane, ns, "pg3", {
           engine: "postgres",
+          version: "17.5",
           replicas: 3,
           storageSize: "1Gi",
           config: { max_connections: "150" },
         });
-        await applyDatabase(plane, ns, "my1", { engine: "mysql", storageSize: "1Gi" });
+        await applyDatabase(plane, ns, "my1", {
+          engine: "mysql",
+          version: "8.4.5",
+          storageSize: "1Gi",
+        });
         await applyDatabase(plane, ns, "my3", { engine: "mysql", replicas: 3, storageSize: "1Gi" });
         for (const name of ["pg1", "pg3", "my1", "my3"]) await waitReady(plane, ns, name);
         const table = await plane.kubectlOk(["-n", ns, "get", "db", "--no-headers"]);

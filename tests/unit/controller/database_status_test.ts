@@ -5,7 +5,7 @@ import {
   rolledOut,
   type StatusObservation,
 } from "../../../src/controller/mod.ts";
-import { mergeConditions } from "../../../src/controller/mod.ts";
+import { mergeConditions, progressOnly } from "../../../src/controller/mod.ts";
 import type { LiveStatefulSet } from "../../../src/controller/observed_kinds.ts";
 import type { DefaultedDatabaseV1 } from "../../../src/database/mod.ts";
 
@@ -155,4 +155,17 @@ Deno.test("actual storage is the smallest PVC capacity", () => {
   const pvc = (storage: string) => ({ status: { capacity: { storage } } });
   assert.equal(actualStorage([pvc("2Gi"), pvc("1536Mi"), pvc("2Gi")]), "1536Mi");
   assert.equal(actualStorage([{ status: {} }]), undefined);
+});
+
+Deno.test("creation progress pod by pod is a progress-only change; a condition flip is not", () => {
+  const none = computeStatus(observe({ statefulSet: undefined }));
+  const created = computeStatus(observe({ db: db({}, none), statefulSet: sts(0, 3) }));
+  assert.equal(progressOnly(none, created), true);
+  const oneReady = computeStatus(observe({ db: db({}, created), statefulSet: sts(1, 3) }));
+  assert.equal(progressOnly(created, oneReady), false, "Available turns True");
+  const twoReady = computeStatus(observe({ db: db({}, oneReady), statefulSet: sts(2, 3) }));
+  assert.equal(progressOnly(oneReady, twoReady), true);
+  const ready = computeStatus(observe({ db: db({}, twoReady), statefulSet: sts(3) }));
+  assert.equal(progressOnly(twoReady, ready), false, "Ready turns True");
+  assert.equal(progressOnly(undefined, none), false);
 });
