@@ -70,6 +70,15 @@ Deno.test("postgres and mysql Databases with 1 and 3 replicas become Ready and a
           (status.endpoints as Record<string, string>).readWrite,
           `pg3.${ns}.svc:5432`,
         );
+        await eventually("vigil_databases to count 4 Running, 0 Pending", async () => {
+          const metrics = await (await fetch(
+            `http://127.0.0.1:${vigil.vigil.metricsPort}/metrics`,
+          )).text();
+          return /^vigil_databases\{phase="Running"\} 4$/m.test(metrics) &&
+              /^vigil_databases\{phase="Pending"\} 0$/m.test(metrics)
+            ? true
+            : undefined;
+        });
       });
 
       await t.step("a deleted owned object comes back", async () => {
