@@ -1,0 +1,123 @@
+/**
+ * Idle memory of `vigil run` before it caches a single Database: the
+ * resident set (`VmRSS`, and its peak `VmHWM`, from `/proc/<pid>/status`) of
+ * `main.ts run` under the binary's permission flags, against an apiserver
+ * plane with the Database CRD installed and no Database, once `/readyz`
+ * passes and it has idled for a while; then the V8 heap of the same start-up
+ * (`Deno.memoryUsage()` after a full GC), read through
+ * `_vigil_memory_probe.ts`.
+ *
+ * Usage: `deno run -A tests/bench/memory_bench.ts [idleMs]` (default 10 000).
+ */
+import { startPlane } from "../support/plane.ts";
+import { startVigil } from "../support/vigil_process.ts";
+import { buildCrd } from "../../src/database/crd.ts";
+import { generateSelfSigned, writeCertDirectory } from "../../src/webhook/mod.ts";
+
+const idleMs = Number(Deno.args[0] ?? 10_000);
+const MiB = 1024 * 1024;
+
+function status(pid: number): { rssMiB: number; hwmMiB: number } {
+  const text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kib = (name: string) => Number(text.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))?.[1]);
+  return { rssMiB: kib("VmRSS") / 1024, hwmMiB: kib("VmHWM") / 1024 };
+}
+
+async function waitReady(port: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Cannot see /readyz pass within 60 s:\n${what()}`);
+}
+
+const plane = await startPlane({ mode: "apiserver" });
+const certDir = await Deno.makeTempDir({ prefix: "vigil-memory-certs-" });
+try {
+  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
+  crd.spec.conversion = { strategy: "None" };
+  await plane.kubectlOk(["apply", "--server-side", "-f", "-"], { stdin: JSON.stringify(crd) });
+  await plane.kubectlOk(["wait", "--for=condition=Established", "crd/databases.vigil.dev"]);
+  await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
+  const flags = [`--webhook-cert-dir=${certDir}`, "--leader-election-namespace=default"];
+
+  // 1. The real entry point, under the compiled binary's permissions.
+  const vigil = startVigil({
+    server: plane.server,
+    kubeconfig: plane.kubeconfigPath,
+    read: [certDir],
+    args: flags,
+  });
+  let rss;
+  try {
+    await waitReady(vigil.healthPort, () => vigil.lines.join("\n"));
+    const ready = status(vigil.child.pid);
+    await new Promise((r) => setTimeout(r, idleMs));
+    rss = { ready, idle: status(vigil.child.pid) };
+  } finally {
+    await vigil.stop();
+  }
+
+  // 2. The same start-up with a window on its heap.
+  const probe = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--expose-gc",
+      new URL("./_vigil_memory_probe.ts", import.meta.url).pathname,
+      `--kubeconfig=${plane.kubeconfigPath}`,
+      "--health-probe-bind-address=127.0.0.1:18081",
+      "--metrics-bind-address=0",
+      "--webhook-port=19443",
+      "--log-level=error",
+      ...flags,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let heap: Deno.MemoryUsage;
+  try {
+    await waitReady(18081, () => "");
+    await new Promise((r) => setTimeout(r, idleMs));
+    const writer = probe.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("\n"));
+    const reader = probe.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let line = "";
+    while (!line.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      line += value;
+    }
+    heap = JSON.parse(line) as Deno.MemoryUsage;
+    reader.releaseLock();
+    await writer.close();
+  } finally {
+    probe.kill("SIGTERM");
+    await probe.status;
+    await probe.stdout.cancel().catch(() => {});
+  }
+
+  const f = (n: number) => n.toFixed(0).padStart(5);
+  console.log(`\nvigil run, idle, no Database cached (apiserver plane, CRD installed)`);
+  console.log(
+    `  main.ts run  VmRSS at /readyz ${f(rss.ready.rssMiB)} MiB, after ${idleMs / 1000} s idle ${
+      f(rss.idle.rssMiB)
+    } MiB (peak VmHWM ${f(rss.idle.hwmMiB)} MiB)`,
+  );
+  console.log(
+    `  Deno.memoryUsage() after GC: rss ${f(heap.rss / MiB)} MiB, heapTotal ${
+      f(heap.heapTotal / MiB)
+    } MiB, heapUsed ${f(heap.heapUsed / MiB)} MiB, external ${f(heap.external / MiB)} MiB`,
+  );
+} finally {
+  await Deno.remove(certDir, { recursive: true }).catch(() => {});
+  await plane.stop();
+}
