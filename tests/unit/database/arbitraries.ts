@@ -118,3 +118,87 @@ export const v1alpha1Arb: fc.Arbitrary<DatabaseV1alpha1> = fc.record({
   }, opt),
   status: statusArb,
 }, { requiredKeys: ["apiVersion", "kind"] }).map(plain);
+
+/**
+ * Values a user may send where the schema expects something else: wrong
+ * types, huge and unicode strings, numbers at the edges, unknown engines and
+ * prototype names, null, empty and nested containers.
+ */
+export const hostileValueArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, "", [], {}),
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.constantFrom(
+    "oracle",
+    "Postgres",
+    "postgres ",
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "пострес",
+    "🐘",
+    "1e2000",
+    "1e99999999",
+    "-1",
+    "17.5\n",
+  ),
+  fc.integer({ min: 1, max: 4 }).map((n) => "x".repeat(10 ** n * 5)),
+  fc.integer({ min: 10, max: 300 }).map((depth) => {
+    let value: unknown = "bottom";
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+    return value;
+  }),
+);
+
+const orHostile = <T>(valid: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: valid, weight: 1 }, { arbitrary: hostileValueArb, weight: 1 });
+
+const hostileQuantity = orHostile(
+  fc.constantFrom("100m", "1", "2Gi", 3, "1e2000", "abc", "-1", "1e-1000"),
+);
+const hostileResourceList = orHostile(
+  fc.record({ cpu: hostileQuantity, memory: hostileQuantity }, opt),
+);
+
+/**
+ * A `spec` as an untrusted client may send it, before any schema check:
+ * sometimes not an object at all, usually an object whose fields are each
+ * either valid or hostile. Plain JSON, as the webhook receives it.
+ */
+export const hostileSpecArb: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: hostileValueArb, weight: 1 },
+  {
+    arbitrary: fc.record({
+      engine: orHostile(fc.constantFrom("postgres", "mysql")),
+      version: orHostile(versions),
+      replicas: orHostile(fc.integer({ min: -2, max: 12 })),
+      storageSize: orHostile(sizes),
+      storageClassName: orHostile(fc.constantFrom("fast", "standard")),
+      resources: orHostile(
+        fc.record({ requests: hostileResourceList, limits: hostileResourceList }, opt),
+      ),
+      config: orHostile(
+        fc.dictionary(
+          fc.oneof(
+            fc.constantFrom(
+              "max_connections",
+              "work_mem",
+              "__proto__",
+              "constructor",
+              "Bad Key",
+              "a.b",
+            ),
+            fc.string({ maxLength: 80 }),
+          ),
+          orHostile(fc.constantFrom("100", "4MB", "on")),
+          { maxKeys: 25 },
+        ),
+      ),
+      backupSchedule: orHostile(schedules),
+      image: orHostile(fc.constantFrom("mirror/postgres:17.5")),
+      pvcDeletionPolicy: orHostile(fc.constantFrom("Retain", "Delete")),
+    }, opt),
+    weight: 4,
+  },
+).map(plain);
