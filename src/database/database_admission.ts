@@ -9,6 +9,11 @@
  * `matchPolicy: Equivalent`, so the apiserver converts requests made to
  * other versions to v1 before calling; these handlers see v1 objects.
  *
+ * Guarantees: the objects are untrusted. The mutating webhook runs before the
+ * CRD schema has checked anything, so its spec may hold any JSON; mutate
+ * never throws on it and leaves what it cannot default unchanged, and
+ * validate refuses it naming the field, the value and what is accepted.
+ *
  * @module
  */
 import {
@@ -20,11 +25,11 @@ import {
   denied,
   errored,
   type KubeObject,
-  patched,
+  patchedWith,
 } from "../webhook/mod.ts";
-import { applyDefaults, defaultDatabase } from "./default_database.ts";
+import { defaultDatabase, toJsonPatch } from "./default_database.ts";
 import { type AnyDatabase, convert } from "./convert.ts";
-import type { DatabaseV1 } from "./database_v1.ts";
+import { z } from "zod";
 import { type StorageClassInfo, validateDatabase } from "./validate_database.ts";
 import { V1 } from "./database_v1.ts";
 
@@ -40,8 +45,20 @@ export interface DatabaseAdmissionContext {
   synced?(): boolean;
 }
 
-function isV1(obj: KubeObject | null | undefined): obj is KubeObject & DatabaseV1 {
+/** A v1 Database as a client sent it: only apiVersion and kind are known to be right. */
+type UntrustedDatabase = KubeObject & { apiVersion: typeof V1; kind: "Database" };
+
+function isV1(obj: KubeObject | null | undefined): obj is UntrustedDatabase {
   return obj !== null && obj !== undefined && obj.apiVersion === V1 && obj.kind === "Database";
+}
+
+const objectName = z.object({
+  name: z.string().max(253).optional().catch(undefined),
+  namespace: z.string().max(63).optional().catch(undefined),
+});
+
+function describeValue(value: unknown): string {
+  return typeof value === "string" ? value : typeof value;
 }
 
 /**
@@ -51,7 +68,7 @@ function isV1(obj: KubeObject | null | undefined): obj is KubeObject & DatabaseV
  */
 function databaseHandler(
   action: string,
-  answer: (obj: DatabaseV1, old: DatabaseV1 | undefined) => AdmissionResponse,
+  answer: (obj: UntrustedDatabase, old: UntrustedDatabase | undefined) => AdmissionResponse,
 ): AdmissionHandler {
   return (req) => {
     if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
@@ -59,7 +76,7 @@ function databaseHandler(
     // never arrive; should one, it cannot make the spec invalid.
     if (req.subResource !== undefined && req.subResource !== "") return Promise.resolve(allowed());
     if (!isV1(req.object)) {
-      const got = String(req.object?.apiVersion);
+      const got = describeValue(req.object?.apiVersion);
       return Promise.resolve(
         denied(400, `Cannot ${action}: expected a ${V1} Database, got ${got}`),
       );
@@ -72,14 +89,18 @@ function databaseHandler(
  * Mutating handler: adds the context defaults (version from the catalog,
  * resource requests, schema defaults) as a JSON Patch.
  *
- * Guarantees: only `add` operations for fields the user left unset.
+ * Guarantees: only `add` operations for fields the user left unset, under
+ * parents that are objects; a value it cannot read is passed on unchanged
+ * for validation to refuse. Never throws on any JSON spec.
  */
 export function mutateDatabaseHandler(): AdmissionHandler {
   return databaseHandler("default", (obj, old) => {
-    const additions = defaultDatabase(obj, { oldObject: old });
-    return patched(obj as KubeObject, applyDefaults(obj, additions) as KubeObject);
+    return patchedWith(toJsonPatch(defaultDatabase(obj, { oldObject: old })));
   });
 }
+
+/** At most this many problems are spelled out in one denial; the rest are counted. */
+export const MAX_DENIAL_PROBLEMS = 25;
 
 /**
  * Validating handler: every problem at once, each naming the field path, the
@@ -93,12 +114,18 @@ export function validateDatabaseHandler(ctx: DatabaseAdmissionContext): Admissio
         new Error("Cannot validate yet: the StorageClass cache has not synced; retry in a moment"),
       );
     }
-    const problems = validateDatabase(obj, old, ctx);
-    if (problems.length === 0) return allowed();
-    const name = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    const all = validateDatabase(obj, old, ctx);
+    if (all.length === 0) return allowed();
+    // A client can send thousands of bad config keys; the answer stays bounded.
+    const problems = all.slice(0, MAX_DENIAL_PROBLEMS);
+    const more = all.length > problems.length
+      ? `; and ${all.length - problems.length} more problems`
+      : "";
+    const meta = objectName.safeParse(obj.metadata).data;
+    const name = `${meta?.namespace ?? ""}/${meta?.name ?? ""}`;
     return denied(
       422,
-      `Database ${name} is invalid: ${problems.map((p) => p.message).join("; ")}`,
+      `Database ${name} is invalid: ${problems.map((p) => p.message).join("; ")}${more}`,
       {
         reason: "Invalid",
         causes: problems.map((p) => ({

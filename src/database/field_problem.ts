@@ -16,19 +16,39 @@ export interface FieldProblem {
   accepted: string;
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return "unset";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+const MAX_VALUE_CHARS = 80;
+/** Longest path a problem names; a client-chosen config key can be megabytes long. */
+const MAX_PATH_CHARS = 200;
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-/** Builds a problem whose message reads `<path>: <value> <reason>; accepted: <accepted>`. */
+/** The value as JSON, cut short; never throws (a value nested too deep for JSON is named so). */
+function show(value: unknown): string {
+  if (value === undefined) return "unset";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = Array.isArray(value) ? "[… nested too deep to show]" : "{… nested too deep to show}";
+  }
+  return cut(text, MAX_VALUE_CHARS);
+}
+
+/**
+ * Builds a problem whose message reads `<path>: <value> <reason>; accepted: <accepted>`.
+ *
+ * Never throws, whatever the value; the value is shown as JSON cut at 80
+ * characters and the path at 200.
+ */
 export function fieldProblem(
-  path: string,
+  rawPath: string,
   value: unknown,
   reason: string,
   accepted: string,
 ): FieldProblem {
+  const path = cut(rawPath, MAX_PATH_CHARS);
   return {
     path,
     value,

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { QUANTITY_PATTERN } from "./quantity.ts";
+import { isQuantity, QUANTITY_PATTERN } from "./quantity.ts";
 import { CRON_ACCEPTED } from "./cron.ts";
 
 /** API group of the Database resource. */
@@ -79,7 +79,10 @@ export const storageClassNameField = z.string().max(253).regex(new RegExp(DNS_SU
 
 const resourceQuantity = z.union([
   z.int().min(0),
-  z.string().max(64).regex(new RegExp(QUANTITY_PATTERN)),
+  // The pattern admits exponents no quantity parser takes (1e2000); refuse them here too.
+  z.string().max(64).regex(new RegExp(QUANTITY_PATTERN)).refine(isQuantity, {
+    message: "is not a readable quantity (exponent beyond ±1000)",
+  }),
 ])
   .meta({ "x-kubernetes-int-or-string": true });
 

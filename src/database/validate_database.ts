@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { z } from "zod";
+import { z } from "zod";
 import {
   allowedTargets,
   checkUpgrade,
@@ -25,7 +25,14 @@ import { DatabaseSpecV1Schema, type DatabaseV1 } from "./database_v1.ts";
 import { describeAccepted, type Engine, isValidParameterValue } from "./engine_parameters.ts";
 import { type FieldProblem, fieldProblem } from "./field_problem.ts";
 import { compareQuantities, isQuantity, quantitySign } from "./quantity.ts";
-import { DEFAULT_STORAGE_SIZE, MAX_CONFIG_ENTRIES } from "./schema_common.ts";
+import {
+  DEFAULT_STORAGE_SIZE,
+  engineField,
+  MAX_CONFIG_ENTRIES,
+  storageClassNameField,
+  storageSizeField,
+  versionField,
+} from "./schema_common.ts";
 
 /** What a StorageClass lookup tells validation. */
 export interface StorageClassInfo {
@@ -102,7 +109,9 @@ function schemaProblems(spec: unknown): { problems: FieldProblem[]; bad: Set<str
     const field = path[0] === "config" ? "config" : path[path.length - 1] ?? "spec";
     const accepted = isKey
       ? "a lower-case parameter name such as max_connections"
-      : ACCEPTED[field] ?? "a valid value";
+      : Object.hasOwn(ACCEPTED, field)
+      ? ACCEPTED[field] ?? ""
+      : "a valid value";
     const value = isKey ? path[path.length - 1] : valueAt(spec, issue.path);
     problems.push(fieldProblem(["spec", ...path].join("."), value, reasonOf(issue), accepted));
   }
@@ -278,7 +287,8 @@ function checkConfig(spec: Spec, engine: Engine, out: FieldProblem[]): void {
   const parameters = ENGINE_CATALOG[engine].parameters;
   const known = Object.keys(parameters).sort();
   for (const [key, value] of Object.entries(spec.config ?? {})) {
-    const param = parameters[key];
+    // `constructor` is a valid key shape; only the table's own entries are parameters.
+    const param = Object.hasOwn(parameters, key) ? parameters[key] : undefined;
     const path = `spec.config.${key}`;
     if (param === undefined) {
       out.push(
@@ -313,8 +323,8 @@ function checkConfig(spec: Spec, engine: Engine, out: FieldProblem[]): void {
   }
 }
 
-function checkName(obj: DatabaseV1, out: FieldProblem[]): void {
-  const name = obj.metadata?.name;
+function checkName(obj: Untrusted, out: FieldProblem[]): void {
+  const name = objectName.safeParse(obj.metadata).data?.name;
   if (name === undefined) return;
   if (name.length > 52 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
     out.push(
@@ -328,9 +338,38 @@ function checkName(obj: DatabaseV1, out: FieldProblem[]): void {
   }
 }
 
+/** An object as a client sent it: nothing about it is known yet. */
+type Untrusted = DatabaseV1 | Record<string, unknown>;
+
+const objectName = z.object({ name: z.string().optional().catch(undefined) });
+const jsonObject = z.custom<Record<string, unknown>>((v) =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
+);
+
+/**
+ * The fields of the stored spec that transitions are judged against, each
+ * only when it reads as its schema says: a stored object may predate a
+ * tighter schema, and must not make validation throw.
+ */
+function oldSpecOf(old: Untrusted | undefined): Spec | undefined {
+  if (old === undefined) return undefined;
+  const spec = jsonObject.safeParse((old as Record<string, unknown>).spec).data ?? {};
+  const out: Spec = { engine: engineField.catch("postgres").parse(spec.engine) };
+  const version = versionField.safeParse(spec.version);
+  if (version.success) out.version = version.data;
+  const size = storageSizeField.safeParse(spec.storageSize);
+  if (size.success) out.storageSize = size.data;
+  const className = storageClassNameField.safeParse(spec.storageClassName);
+  if (className.success) out.storageClassName = className.data;
+  return out;
+}
+
 /**
  * Validates a v1 Database (after defaulting) and returns every problem found;
  * an empty list means valid. Pass `oldObj` on UPDATE to check transitions.
+ *
+ * Both objects are untrusted JSON: whatever they hold, this never throws,
+ * and every problem names the field path, the value and what is accepted.
  *
  * @example
  * ```ts
@@ -341,15 +380,15 @@ function checkName(obj: DatabaseV1, out: FieldProblem[]): void {
  * ```
  */
 export function validateDatabase(
-  newObj: DatabaseV1,
-  oldObj: DatabaseV1 | undefined,
+  newObj: Untrusted,
+  oldObj: Untrusted | undefined,
   ctx: ValidationContext,
 ): FieldProblem[] {
-  const spec: unknown = newObj.spec ?? {};
+  const spec: unknown = (newObj as Record<string, unknown>).spec ?? {};
   const { problems, bad } = schemaProblems(spec);
   if (bad.has("spec")) return problems;
   const typed = spec as Spec;
-  const old = oldObj?.spec;
+  const old = oldSpecOf(oldObj);
   const engine: Engine = bad.has("engine") ? "postgres" : typed.engine ?? "postgres";
   if (oldObj === undefined) checkName(newObj, problems);
   if (!bad.has("engine")) checkImmutables(typed, old, problems);

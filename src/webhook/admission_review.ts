@@ -239,6 +239,43 @@ export function patched(
   return withWarnings(response, warnings);
 }
 
+/** One RFC 6902 operation, as {@linkcode patchedWith} sends it. */
+export interface JsonPatchOperation {
+  /** `add`, `remove`, `replace`, `move`, `copy` or `test`. */
+  op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+  /** JSON Pointer of the target. */
+  path: string;
+  /** Value for `add`, `replace` and `test`. */
+  value?: unknown;
+  /** Source pointer for `move` and `copy`. */
+  from?: string;
+}
+
+/**
+ * Admits the request with exactly `operations` as its JSON Patch
+ * (controller-runtime's `Patched`). Unlike {@linkcode patched} it never walks
+ * the object, so a client's deeply nested or huge value costs nothing; only
+ * the operations are serialized. No operations means no patch.
+ *
+ * @example
+ * ```ts ignore
+ * patchedWith([{ op: "add", path: "/spec/version", value: "17.5" }]);
+ * ```
+ */
+export function patchedWith(
+  operations: readonly JsonPatchOperation[],
+  warnings?: readonly string[],
+): AdmissionResponse {
+  if (operations.length === 0) return allowed(warnings);
+  const response: AdmissionResponse = {
+    allowed: true,
+    status: { code: 200 },
+    patchType: "JSONPatch",
+    patch: encodeBase64(new TextEncoder().encode(JSON.stringify(operations))),
+  };
+  return withWarnings(response, warnings);
+}
+
 /** Rejects the request because the webhook failed, with `err`'s message. */
 export function errored(code: number, err: unknown): AdmissionResponse {
   const message = err instanceof Error ? err.message : String(err);
