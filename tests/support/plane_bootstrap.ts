@@ -8,6 +8,7 @@
  */
 import type { Plane, PlaneOptions } from "./plane.ts";
 import { renderKubeconfig } from "./kubeconfig_file.ts";
+import { kwokTestStagesFlag } from "./kwok_test_stages.ts";
 
 /** The loopback ports one plane uses. */
 export type PlanePorts = Record<
@@ -104,6 +105,7 @@ export async function bootstrap(
     "--cidr=10.244.0.0/16",
     "--node-ip=10.0.0.1",
     `--server-address=127.0.0.1:${ports.kwokPort}`,
+    await kwokTestStagesFlag(dir),
   ]);
   await plane.addComponent("provisioner", [`--kubeconfig=${dir}/admin.kubeconfig`]);
   const nodes = options.nodes ?? 3;
