@@ -296,7 +296,11 @@ export class Watcher<T extends KubeObject = KubeObject> {
   }
 }
 
-/** Parses a watch body: one JSON event per line. */
+/**
+ * Parses a watch body: one JSON event per line. Linear in the body's size
+ * however it is cut into chunks: the pieces of an unfinished line are joined
+ * once, when its newline comes, instead of rescanning a growing buffer.
+ */
 export async function* readEvents(
   stream: ReadableStream<Uint8Array>,
   signal?: AbortSignal,
@@ -306,21 +310,25 @@ export async function* readEvents(
   // when its request is aborted after the headers came.
   const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
-  let buffer = "";
+  let pending: string[] = [];
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (signal?.aborted) throw signal.reason;
       if (done) break;
-      buffer += value;
+      let start = 0;
       let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line !== "") yield JSON.parse(line) as RawEvent;
+      while ((newline = value.indexOf("\n", start)) >= 0) {
+        pending.push(value.slice(start, newline));
+        const line = pending.length === 1 ? pending[0]! : pending.join("");
+        pending = [];
+        start = newline + 1;
+        if (line.trim() !== "") yield JSON.parse(line) as RawEvent;
       }
+      if (start < value.length) pending.push(value.slice(start));
     }
-    if (buffer.trim() !== "") yield JSON.parse(buffer) as RawEvent;
+    const rest = pending.join("");
+    if (rest.trim() !== "") yield JSON.parse(rest) as RawEvent;
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await reader.cancel().catch(() => {});
