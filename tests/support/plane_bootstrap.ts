@@ -16,6 +16,19 @@ export type PlanePorts = Record<
   number
 >;
 
+/**
+ * Client rate limit of kube-controller-manager and kube-scheduler: requests
+ * per second, and burst. Far above what the apiserver and etcd on a couple of
+ * shared cores can serve (a few hundred writes/s), so the plane's floor is
+ * the cluster's own speed, not a default throttle (client-go's 20/30 in the
+ * controller-manager, 50/100 in the scheduler); 2× burst absorbs the spike of
+ * a batch of creates. kube-controller-manager gives each controller a client
+ * of its own (`--use-service-account-credentials`), each with this limit.
+ */
+const CLIENT_QPS = 200;
+const CLIENT_BURST = 400;
+const CLIENT_RATE_FLAGS = [`--kube-api-qps=${CLIENT_QPS}`, `--kube-api-burst=${CLIENT_BURST}`];
+
 /** Starts every component of `plane` in order; resolves once it is ready. */
 export async function bootstrap(
   plane: Plane,
@@ -85,6 +98,10 @@ export async function bootstrap(
   ];
   await plane.addComponent("kube-controller-manager", [
     ...authArgs("controller-manager"),
+    // Client-go's default 20 qps / 30 burst per controller client made the
+    // StatefulSet controller (pod + PVC creates, status and event writes:
+    // ~6 requests per StatefulSet) the plane's floor at ~3.3 StatefulSets/s.
+    ...CLIENT_RATE_FLAGS,
     `--secure-port=${ports.kcmPort}`,
     `--service-account-private-key-file=${pki}/sa.key`,
     `--root-ca-file=${pki}/ca.crt`,
@@ -93,10 +110,32 @@ export async function bootstrap(
     "--use-service-account-credentials=true",
     "--controllers=*",
   ]);
+  // --kube-api-qps/--kube-api-burst are deprecated in kube-scheduler (and
+  // ignored with --config): the client rate goes in its configuration file,
+  // which then carries the kubeconfig and leader election too.
+  await Deno.writeTextFile(
+    `${dir}/scheduler-config.yaml`,
+    JSON.stringify({
+      apiVersion: "kubescheduler.config.k8s.io/v1",
+      kind: "KubeSchedulerConfiguration",
+      clientConnection: {
+        kubeconfig: `${dir}/scheduler.kubeconfig`,
+        qps: CLIENT_QPS,
+        burst: CLIENT_BURST,
+      },
+      leaderElection: { leaderElect: false },
+    }),
+  );
   await plane.addComponent("kube-scheduler", [
-    ...authArgs("scheduler"),
+    `--config=${dir}/scheduler-config.yaml`,
+    `--authentication-kubeconfig=${dir}/scheduler.kubeconfig`,
+    `--authorization-kubeconfig=${dir}/scheduler.kubeconfig`,
+    "--bind-address=127.0.0.1",
     `--secure-port=${ports.schedPort}`,
   ]);
+  // kwok v0.8.0 has no client rate limit to raise: its clientset uses
+  // flowcontrol.NewFakeAlwaysRateLimiter (pkg/utils/client), and
+  // KwokConfiguration has no kubeQPS/kubeBurst option.
   await plane.addComponent("kwok", [
     `--kubeconfig=${dir}/admin.kubeconfig`,
     "--manage-all-nodes=false",
