@@ -8,20 +8,40 @@
  * ## Guarantees
  * - Every (re)list is framed: `init`, `initApply`…, `initDone`; a consumer
  *   that replaces its cache on `initDone` is exactly in sync with the list.
- * - Lists are paginated (`limit`/`continue`); a `410 Gone`, whether on a
- *   page, on opening the watch or as a watch `ERROR` event, causes a relist.
+ *   A list cut short is started over with a new `init`.
+ * - Lists are paginated (`limit`/`continue`). The first is a consistent read;
+ *   a relist asks for data not older than the last resourceVersion seen
+ *   (`resourceVersionMatch=NotOlderThan`, client-go's
+ *   `relistResourceVersion`), which a watch cache can serve, and becomes a
+ *   consistent read at once if the server answers that this version is gone
+ *   (`410`) or newer than it has (`504` "Too large resource version": a
+ *   lagging apiserver, an etcd restored from a backup).
+ * - A watch answered `410 Gone` (on opening or as an `ERROR` event) relists
+ *   at the last resourceVersion at once; one answered "too large" does so
+ *   after {@link Backoff}, as client-go.
  * - Watches ask for bookmarks and a server timeout of 5–10 min (random, as
- *   client-go); a normal end re-watches from the last resourceVersion at once.
- * - Network errors, 5xx and 429 (and any other failure) retry with
- *   {@link Backoff}; a 429's Retry-After is waited at least.
- * - A watch silent for `inactivityTimeoutMs` is dropped and re-opened.
- * - Streaming lists (`sendInitialEvents`) are used when the server takes them;
- *   a 4xx refusal, or a stream that never marks the end of its initial events,
- *   switches this watcher to paginated lists for good.
+ *   client-go), so a watch that nothing writes to is still recycled; a normal
+ *   end re-watches from the last resourceVersion at once.
+ * - A watch body that fails (a closed connection) is re-opened after
+ *   {@link Backoff}, as are network errors, 5xx and 429 (and any other
+ *   failure); a 429's Retry-After is waited at least.
+ * - A watch silent for `inactivityTimeoutMs` is dropped and re-opened: the
+ *   last resort for a connection that died without a word.
+ * - Streaming lists (`sendInitialEvents`) are used when the server takes
+ *   them; a 4xx refusal, or a stream that runs its whole timeout without
+ *   marking the end of its initial events (a server ignoring the parameter),
+ *   switches this watcher to paginated lists for good. A streaming list cut
+ *   short any other way (a clean end, a broken connection) is retried as one.
  *
  * ## Assumptions
  * The first list is a consistent read (no `resourceVersion`), so pagination
- * is honoured by every apiserver version.
+ * is honoured by every apiserver version. Initial events of a streaming list
+ * come in no resourceVersion order, so only its end-marking bookmark moves
+ * the last resourceVersion known.
+ *
+ * ## Errors
+ * {@link Watcher.events} never throws for API or network failures: it
+ * retries them until its signal aborts.
  *
  * @module
  */
@@ -59,9 +79,9 @@ export interface WatcherOptions {
   /** Try a streaming list first; default true. */
   readonly streamingList?: boolean;
   /**
-   * Restart a watch silent this long; default 90 000 ms. Bookmarks arrive about
-   * once a minute, and under Deno a watch whose apiserver went away is not
-   * always reported closed, so this timer is what notices a dead connection.
+   * Restart a watch silent this long; default 90 000 ms. Bookmarks arrive
+   * about once a minute, so a longer silence means a connection that died
+   * without the client seeing it close (a peer that vanished without a FIN).
    */
   readonly inactivityTimeoutMs?: number;
   /** Lower bound of the random server-side watch timeout; default 300 s (so 5–10 min). */
@@ -75,6 +95,7 @@ export interface WatcherOptions {
 
 const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
 
+/** Why a watch body stopped without an error from the server. */
 class StreamEnded extends Error {
   override name = "StreamEnded";
 }
@@ -83,6 +104,23 @@ interface RawEvent {
   type: string;
   object: KubeObject;
 }
+
+/**
+ * Whether the server refused a resourceVersion newer than any it has, as
+ * client-go's `isTooLargeResourceVersionError`: a `504` whose cause is
+ * `ResourceVersionTooLarge`, or, from apiservers before 1.18.6, a timeout
+ * saying "Too large resource version".
+ */
+export function isTooLargeResourceVersion(err: unknown): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  const causes = err.body?.details?.causes ?? [];
+  if (causes.some((c) => c.reason === "ResourceVersionTooLarge")) return true;
+  if (err.reason !== "Timeout") return false;
+  return causes.some((c) => c.message === TOO_LARGE_MESSAGE) ||
+    (err.body?.message ?? "").includes(TOO_LARGE_MESSAGE);
+}
+
+const TOO_LARGE_MESSAGE = "Too large resource version";
 
 /** Lists then watches one resource, forever, until the signal aborts. */
 export class Watcher<T extends KubeObject = KubeObject> {
@@ -94,7 +132,12 @@ export class Watcher<T extends KubeObject = KubeObject> {
   readonly #backoff: Backoff;
   readonly #log: Logger;
   #streaming: boolean;
+  /** The newest resourceVersion the consumer's cache holds: of the last list, event or bookmark. */
   #rv: string | undefined;
+  /** Whether the cache must be (re)listed before the next watch. */
+  #mustList = true;
+  /** Whether the server refused {@link #rv} (410, too large): the next list is a consistent read. */
+  #rvUnavailable = false;
 
   constructor(client: WatchClient, resource: Resource, options: WatcherOptions = {}) {
     this.#client = client;
@@ -121,18 +164,32 @@ export class Watcher<T extends KubeObject = KubeObject> {
   async *events(signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
     while (!signal.aborted) {
       try {
-        if (this.#rv === undefined) {
-          if (this.#streaming) yield* this.#watch(signal, true);
-          else yield* this.#list(signal);
-        } else {
-          yield* this.#watch(signal, false);
-        }
+        if (!this.#mustList) yield* this.#watch(signal, false);
+        else if (this.#streaming) yield* this.#watch(signal, true);
+        else yield* this.#list(signal);
       } catch (err) {
         if (signal.aborted) return;
-        if (err instanceof GoneError) {
-          this.#log.info("resourceVersion expired; relisting", { rv: this.#rv });
-          this.#rv = undefined;
-          continue;
+        const tooLarge = isTooLargeResourceVersion(err);
+        if (err instanceof GoneError || tooLarge) {
+          if (this.#mustList && this.#listRv() !== undefined) {
+            // client-go's isLastSyncResourceVersionUnavailable: at once, a consistent read.
+            this.#log.info("relist resourceVersion refused; listing from scratch", {
+              rv: this.#rv,
+              err,
+            });
+            this.#rvUnavailable = true;
+            continue;
+          }
+          if (!this.#mustList) {
+            // A watch: relist at the last resourceVersion, whose "not older
+            // than" a list still honours after a 410; a server behind it may
+            // catch up during the backoff.
+            this.#log.info("watch resourceVersion refused; relisting", { rv: this.#rv, err });
+            this.#mustList = true;
+            if (!tooLarge) continue;
+          }
+          // A watch refused as too large, or a consistent read refused (an
+          // expired continue token): back off.
         }
         let delayMs = this.#backoff.next();
         if (err instanceof TooManyRequestsError && err.retryAfterSeconds !== undefined) {
@@ -146,6 +203,18 @@ export class Watcher<T extends KubeObject = KubeObject> {
         }
       }
     }
+  }
+
+  /** The resourceVersion a (re)list asks for; `undefined` for a consistent read. */
+  #listRv(): string | undefined {
+    return this.#rvUnavailable || !this.#rv ? undefined : this.#rv;
+  }
+
+  /** Records a complete list at `rv`: the next request is a watch from it. */
+  #listed(rv: string): void {
+    this.#rv = rv;
+    this.#mustList = false;
+    this.#rvUnavailable = false;
   }
 
   #query(): Record<string, string | number | undefined> {
@@ -168,10 +237,18 @@ export class Watcher<T extends KubeObject = KubeObject> {
   }
 
   async *#list(signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const from = this.#listRv();
     let cont: string | undefined;
     let rv = "";
     let first = true;
     do {
+      // A continue token carries the first page's resourceVersion (and the
+      // apiserver refuses both together).
+      const version = cont !== undefined
+        ? { continue: cont }
+        : from !== undefined
+        ? { resourceVersion: from, resourceVersionMatch: "NotOlderThan" }
+        : {};
       const page = await this.#client.request<
         {
           kind?: string;
@@ -179,7 +256,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
           items?: KubeObject[];
         }
       >("GET", this.#path(), {
-        query: { ...this.#query(), limit: this.#options.pageSize ?? 500, continue: cont },
+        query: { ...this.#query(), limit: this.#options.pageSize ?? 500, ...version },
         signal,
       });
       const kind = this.#resource.kind ?? page.kind?.replace(/List$/, "");
@@ -189,7 +266,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
     } while (cont !== undefined);
-    this.#rv = rv;
+    this.#listed(rv);
     yield { type: "initDone" };
   }
 
@@ -202,7 +279,11 @@ export class Watcher<T extends KubeObject = KubeObject> {
       allowWatchBookmarks: "true",
       timeoutSeconds,
       ...(initial
-        ? { sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan" }
+        ? {
+          sendInitialEvents: "true",
+          resourceVersionMatch: "NotOlderThan",
+          resourceVersion: this.#listRv(),
+        }
         : { resourceVersion: this.#rv }),
     };
     const local = new AbortController();
@@ -218,6 +299,9 @@ export class Watcher<T extends KubeObject = KubeObject> {
       timer = this.#clock.setTimeout(() => local.abort(new StreamEnded("inactive")), inactivityMs);
     };
     let initDone = !initial;
+    // Started before the request, as client-go's, so that a stream the server
+    // ends at its timeout is seen to have lasted that long.
+    const startedAt = this.#clock.now();
     try {
       let stream: ReadableStream<Uint8Array>;
       try {
@@ -232,26 +316,32 @@ export class Watcher<T extends KubeObject = KubeObject> {
         throw err;
       }
       if (initial) yield { type: "init" };
-      const openedAt = this.#clock.now();
       let received = 0;
       for await (const raw of readEvents(stream, local.signal)) {
         touch();
         received++;
         const obj = raw.object;
+        const rv = obj.metadata?.resourceVersion;
         switch (raw.type) {
           case "ADDED":
           case "MODIFIED":
-            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
-            yield { type: initDone ? "apply" : "initApply", obj: this.#fill(obj, undefined) };
+            if (initDone) {
+              this.#rv = rv ?? this.#rv;
+              yield { type: "apply", obj: this.#fill(obj, undefined) };
+            } else {
+              yield { type: "initApply", obj: this.#fill(obj, undefined) };
+            }
             break;
           case "DELETED":
-            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
+            if (initDone) this.#rv = rv ?? this.#rv;
             yield { type: "delete", obj: this.#fill(obj, undefined) };
             break;
           case "BOOKMARK":
-            this.#rv = obj.metadata?.resourceVersion ?? this.#rv;
-            if (!initDone && obj.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
+            if (initDone) {
+              this.#rv = rv ?? this.#rv;
+            } else if (obj.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
               initDone = true;
+              this.#listed(rv ?? "");
               yield { type: "initDone" };
             }
             break;
@@ -265,23 +355,29 @@ export class Watcher<T extends KubeObject = KubeObject> {
         }
       }
       if (!initDone) throw new StreamEnded("the stream ended before its initial events did");
-      if (received === 0 && this.#clock.now() - openedAt < 1000) {
+      if (received === 0 && this.#clock.now() - startedAt < 1000) {
         // client-go's "very short watch": a server closing at once must not become a hot loop.
         throw new Error("Cannot watch: the server closed the watch at once with no events");
       }
     } catch (err) {
       if (signal.aborted) throw err;
-      if (err instanceof StreamEnded || local.signal.reason instanceof StreamEnded) {
-        if (!initDone) {
-          this.#log.info("streaming list gave no end marker; using paginated lists");
+      const ended = err instanceof StreamEnded || local.signal.reason instanceof StreamEnded;
+      if (!initDone) {
+        if (ended && this.#clock.now() - startedAt >= timeoutSeconds * 1000) {
+          this.#log.info(
+            "streaming list gave no end marker within its timeout; using paginated lists",
+          );
           this.#streaming = false;
-          this.#rv = undefined;
-        } else {
-          this.#log.info("watch silent too long; re-watching", { rv: this.#rv });
+          return;
         }
+        // Cut short (a server shutting down, a broken connection): the next
+        // streaming list starts over after the backoff.
+        throw ended ? new StreamEnded("Cannot finish a streaming list: it was cut short") : err;
+      }
+      if (ended) {
+        this.#log.info("watch silent too long; re-watching", { rv: this.#rv });
         return;
       }
-      if (!initDone) this.#rv = undefined;
       throw err;
     } finally {
       this.#clock.clearTimeout(timer);
