@@ -15,6 +15,8 @@ interface HostileCase {
   name: string;
   spec: unknown;
   field: RegExp;
+  /** Default `vigil.dev/v1`. */
+  apiVersion?: string;
 }
 
 const CASES: HostileCase[] = [
@@ -43,6 +45,31 @@ const CASES: HostileCase[] = [
     field: /spec\.config/,
   },
   { name: "storage-object", spec: { storageSize: { gi: 10 } }, field: /spec\.storageSize/ },
+  // Item 21: an old-version value its conversion cannot carry is refused in that version's terms.
+  {
+    name: "alpha-size-zero",
+    apiVersion: "vigil.dev/v1alpha1",
+    spec: { size: "0" },
+    field: /spec\.size/,
+  },
+  {
+    name: "alpha-size-fifty",
+    apiVersion: "vigil.dev/v1alpha1",
+    spec: { size: "50" },
+    field: /spec\.size/,
+  },
+  {
+    name: "alpha-size-words",
+    apiVersion: "vigil.dev/v1alpha1",
+    spec: { size: "three" },
+    field: /spec\.size/,
+  },
+  {
+    name: "alpha-backup-string",
+    apiVersion: "vigil.dev/v1alpha1",
+    spec: { backup: "yes" },
+    field: /spec\.backup/,
+  },
 ];
 
 Deno.test("hostile specs applied with kubectl are refused naming the field, never with a 500", async (t) => {
@@ -50,9 +77,9 @@ Deno.test("hostile specs applied with kubectl are refused naming the field, neve
   const webhooks = await startDatabaseWebhooks(plane);
   try {
     const ns = await webhooks.createNamespace("hostile");
-    const manifest = (name: string, spec: unknown) =>
+    const manifest = (name: string, spec: unknown, apiVersion = "vigil.dev/v1") =>
       JSON.stringify({
-        apiVersion: "vigil.dev/v1",
+        apiVersion,
         kind: "Database",
         metadata: { name, namespace: ns },
         spec,
@@ -68,7 +95,9 @@ Deno.test("hostile specs applied with kubectl are refused naming the field, neve
 
     for (const c of CASES) {
       await t.step(`${c.name} is refused naming ${c.field.source}`, async () => {
-        const out = await plane.kubectl(["apply", "-f", "-"], { stdin: manifest(c.name, c.spec) });
+        const out = await plane.kubectl(["apply", "-f", "-"], {
+          stdin: manifest(c.name, c.spec, c.apiVersion),
+        });
         const said = out.stderr.slice(0, 2_000);
         assert.notEqual(out.code, 0, `kubectl accepted it: ${out.stdout}`);
         assert.doesNotMatch(said, /InternalError|Internal error|\b500\b|TypeError|Cannot read/);

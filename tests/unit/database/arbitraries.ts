@@ -111,7 +111,7 @@ export const v1alpha1Arb: fc.Arbitrary<DatabaseV1alpha1> = fc.record({
   kind: fc.constant("Database" as const),
   metadata: metadataArb,
   spec: fc.record({
-    size: fc.stringMatching(/^[0-9]{1,3}$/),
+    size: fc.stringMatching(/^0{0,2}([1-9]|10)$/).filter((size) => size.length <= 3),
     dbVersion: versions,
     storage: sizes,
     backup: fc.boolean(),
@@ -198,6 +198,20 @@ export const hostileSpecArb: fc.Arbitrary<unknown> = fc.oneof(
       backupSchedule: orHostile(schedules),
       image: orHostile(fc.constantFrom("mirror/postgres:17.5")),
       pvcDeletionPolicy: orHostile(fc.constantFrom("Retain", "Delete")),
+    }, opt),
+    weight: 4,
+  },
+).map(plain);
+
+/** A v1alpha1 `spec` as an untrusted client may send it, before any schema check. */
+export const hostileAlphaSpecArb: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: hostileValueArb, weight: 1 },
+  {
+    arbitrary: fc.record({
+      size: orHostile(fc.constantFrom("1", "03", "10", "0", "11", "999")),
+      dbVersion: orHostile(versions),
+      storage: orHostile(sizes),
+      backup: orHostile(fc.boolean()),
     }, opt),
     weight: 4,
   },

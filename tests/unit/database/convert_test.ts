@@ -143,14 +143,21 @@ Deno.test("backup false survives the hub and a kept schedule is dropped when bac
   assert.equal(convert(off, "vigil.dev/v1").spec?.backupSchedule, undefined);
 });
 
-Deno.test("a malformed conversion annotation is ignored instead of failing reads", () => {
-  const alpha = convert({
-    apiVersion: "vigil.dev/v1alpha1",
-    kind: "Database",
+Deno.test("a malformed conversion annotation fails conversion naming it instead of being read as empty", () => {
+  const alpha = {
+    apiVersion: "vigil.dev/v1alpha1" as const,
+    kind: "Database" as const,
     metadata: { annotations: { [CONVERSION_ANNOTATION]: "{not json" } },
     spec: { size: "2" },
-  }, "vigil.dev/v1");
-  assert.equal(alpha.spec?.replicas, 2);
+  };
+  assert.throws(() => convert(alpha, "vigil.dev/v1"), (e: unknown) => {
+    assert.ok(e instanceof ConversionError);
+    assert.match(
+      e.message,
+      /metadata\.annotations\[vigil\.dev\/conversion-data\]: "\{not json" is not JSON/,
+    );
+    return true;
+  });
 });
 
 Deno.test("unknown apiVersions are refused with a ConversionError", () => {
