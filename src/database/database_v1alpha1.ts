@@ -27,11 +27,20 @@ export const V1ALPHA1_DEPRECATION_WARNING =
   "vigil.dev/v1alpha1 Database is deprecated; use vigil.dev/v1 (size→replicas, " +
   "dbVersion→version, storage→storageSize, backup→backupSchedule)";
 
+/**
+ * `size`: exactly the decimal strings that convert to v1 `replicas` 1–10,
+ * leading zeros allowed (kept, on conversion, in the annotation).
+ */
+export const V1ALPHA1_SIZE_PATTERN = "^0*([1-9]|10)$";
+
+/** The v1alpha1 `size` field. */
+export const sizeField = z.string().max(3).regex(new RegExp(V1ALPHA1_SIZE_PATTERN)).describe(
+  "Number of instances as a decimal string from 1 to 10 (deprecated; v1 spec.replicas).",
+);
+
 /** Desired state of a v1alpha1 Database. */
 export const DatabaseSpecV1alpha1Schema = z.object({
-  size: z.string().max(3).regex(/^[0-9]+$/).optional().describe(
-    "Number of instances as a decimal string (deprecated; v1 spec.replicas).",
-  ),
+  size: sizeField.optional(),
   dbVersion: z.string().max(16).regex(new RegExp(VERSION_PATTERN)).optional().describe(
     "Engine version (deprecated; v1 spec.version).",
   ),

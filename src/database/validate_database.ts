@@ -24,8 +24,11 @@ import { checkCron, CRON_ACCEPTED } from "./cron.ts";
 import { DatabaseSpecV1Schema, type DatabaseV1 } from "./database_v1.ts";
 import { describeAccepted, type Engine, isValidParameterValue } from "./engine_parameters.ts";
 import { type FieldProblem, fieldProblem } from "./field_problem.ts";
+import { readConversionData } from "./convert.ts";
+import { sizeField } from "./database_v1alpha1.ts";
 import { compareQuantities, isQuantity, quantitySign } from "./quantity.ts";
 import {
+  CONVERSION_ANNOTATION,
   DEFAULT_STORAGE_SIZE,
   engineField,
   MAX_CONFIG_ENTRIES,
@@ -338,6 +341,47 @@ function checkName(obj: Untrusted, out: FieldProblem[]): void {
   }
 }
 
+/** What the annotation may keep on a stored v1 object: the spellings of a valid v1alpha1 one. */
+const storedAlphaSpellings = z.object({
+  v1alpha1: z.object({ size: sizeField.optional(), backup: z.literal(false).optional() })
+    .optional(),
+});
+
+/**
+ * Refuses a conversion annotation that conversion could not read, or that
+ * keeps v1alpha1 values no valid v1alpha1 object has: stored, the first
+ * would make every read through v1beta1 or v1alpha1 fail, the second would
+ * show a refused value there.
+ */
+function checkConversionData(obj: Untrusted, out: FieldProblem[]): void {
+  const annotations = z.record(z.string(), z.unknown()).safeParse(
+    jsonObject.safeParse((obj as Record<string, unknown>).metadata).data?.annotations,
+  ).data;
+  const text = annotations?.[CONVERSION_ANNOTATION];
+  if (text === undefined) return;
+  let readable: boolean;
+  try {
+    const data = readConversionData({
+      apiVersion: "vigil.dev/v1",
+      kind: "Database",
+      metadata: { annotations: { [CONVERSION_ANNOTATION]: String(text) } },
+    });
+    readable = storedAlphaSpellings.safeParse(data).success;
+  } catch {
+    readable = false;
+  }
+  if (readable) return;
+  out.push(
+    fieldProblem(
+      `metadata.annotations[${CONVERSION_ANNOTATION}]`,
+      text,
+      "is not conversion data Vigil can read",
+      "no such annotation (Vigil writes it itself when an object passes through v1beta1 " +
+        "or v1alpha1), or the value Vigil wrote",
+    ),
+  );
+}
+
 /** An object as a client sent it: nothing about it is known yet. */
 type Untrusted = DatabaseV1 | Record<string, unknown>;
 
@@ -391,6 +435,7 @@ export function validateDatabase(
   const old = oldSpecOf(oldObj);
   const engine: Engine = bad.has("engine") ? "postgres" : typed.engine ?? "postgres";
   if (oldObj === undefined) checkName(newObj, problems);
+  checkConversionData(newObj, problems);
   if (!bad.has("engine")) checkImmutables(typed, old, problems);
   if (!bad.has("engine") && !bad.has("version")) checkVersion(typed, old, engine, problems);
   if (!bad.has("storageSize") && !bad.has("storageClassName")) {
