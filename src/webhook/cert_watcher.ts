@@ -15,6 +15,38 @@ import { type CertificatePair, parseCertificatePair } from "./certificate_pair.t
 import type { CertListener, CertSource } from "./cert_source.ts";
 import { type Logger, noopLogger } from "./logger.ts";
 
+/**
+ * The timers the watcher uses. The shape of the runtime's `Clock` timers, so
+ * its `FakeClock` (or any manual clock) can stand in for them in tests.
+ */
+export interface CertWatcherClock {
+  /** Calls `fn` once after `delayMs`; returns a handle for `clearTimeout`. */
+  setTimeout(fn: () => void, delayMs: number): number;
+  /** Cancels a timer; unknown handles are ignored. */
+  clearTimeout(handle: number): void;
+}
+
+/** The filesystem the watcher reads and watches; injected in tests. */
+export interface CertWatcherFs {
+  /** Reads a whole file as UTF-8; rejects like `Deno.readTextFile`. */
+  readTextFile(path: string): Promise<string>;
+  /**
+   * Events on a directory until `close()` (only their arrival matters);
+   * throws when the directory cannot be watched, like `Deno.watchFs`.
+   */
+  watch(dir: string): AsyncIterable<unknown> & { close(): void };
+}
+
+const realTimers: CertWatcherClock = {
+  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs) as unknown as number,
+  clearTimeout: (handle) => clearTimeout(handle),
+};
+
+const realFs: CertWatcherFs = {
+  readTextFile: (path) => Deno.readTextFile(path),
+  watch: (dir) => Deno.watchFs(dir, { recursive: false }),
+};
+
 /** Options of {@linkcode CertWatcher}. */
 export interface CertWatcherOptions {
   /** Certificate chain file name in the directory. Default `"tls.crt"`. */
@@ -32,6 +64,10 @@ export interface CertWatcherOptions {
   watch?: boolean;
   /** Where loads and rejected pairs are logged. Default: nowhere. */
   logger?: Logger;
+  /** Timers for the settle delay and the poll. Default: the global timers. */
+  clock?: CertWatcherClock;
+  /** Filesystem reads and directory events. Default: `Deno.readTextFile` and `Deno.watchFs`. */
+  fs?: CertWatcherFs;
 }
 
 /**
@@ -49,9 +85,11 @@ export class CertWatcher implements CertSource {
   #settleMs: number;
   #logger: Logger;
   #watch: boolean;
+  #clock: CertWatcherClock;
+  #fs: CertWatcherFs;
   #current: CertificatePair | undefined;
   #listeners = new Set<CertListener>();
-  #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  #settleTimer: number | undefined;
   #reading: Promise<void> = Promise.resolve();
   #lastError = "";
 
@@ -64,6 +102,8 @@ export class CertWatcher implements CertSource {
     this.#settleMs = options.settleMs ?? 100;
     this.#logger = options.logger ?? noopLogger;
     this.#watch = options.watch ?? true;
+    this.#clock = options.clock ?? realTimers;
+    this.#fs = options.fs ?? realFs;
   }
 
   /** The current pair, or `undefined` before the first successful load. */
@@ -106,16 +146,21 @@ export class CertWatcher implements CertSource {
   async start(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     await this.#loadQuietly();
-    let watcher: Deno.FsWatcher | undefined;
+    let watcher: (AsyncIterable<unknown> & { close(): void }) | undefined;
     try {
-      if (this.#watch) watcher = Deno.watchFs(this.#dir, { recursive: false });
+      if (this.#watch) watcher = this.#fs.watch(this.#dir);
     } catch (err) {
       this.#logger.warn("Cannot watch certificate directory; polling only", {
         dir: this.#dir,
         error: String(err),
       });
     }
-    const poll = setInterval(() => this.#schedule(0), this.#pollIntervalMs);
+    let poll: number | undefined;
+    const tick = () => {
+      this.#schedule(0);
+      poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
+    };
+    poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
     const stopped = new Promise<void>((resolve) => {
       signal.addEventListener("abort", () => {
         watcher?.close();
@@ -136,8 +181,8 @@ export class CertWatcher implements CertSource {
       }
       await stopped;
     } finally {
-      clearInterval(poll);
-      clearTimeout(this.#settleTimer);
+      if (poll !== undefined) this.#clock.clearTimeout(poll);
+      if (this.#settleTimer !== undefined) this.#clock.clearTimeout(this.#settleTimer);
       this.#settleTimer = undefined;
       await this.#reading;
     }
@@ -145,7 +190,7 @@ export class CertWatcher implements CertSource {
 
   #schedule(delayMs: number): void {
     if (this.#settleTimer !== undefined) return;
-    this.#settleTimer = setTimeout(() => {
+    this.#settleTimer = this.#clock.setTimeout(() => {
       this.#settleTimer = undefined;
       void this.#loadQuietly();
     }, delayMs);
@@ -171,8 +216,8 @@ export class CertWatcher implements CertSource {
 
   async #read(): Promise<CertificatePair> {
     const [certPem, keyPem] = await Promise.all([
-      Deno.readTextFile(this.#certPath),
-      Deno.readTextFile(this.#keyPath),
+      this.#fs.readTextFile(this.#certPath),
+      this.#fs.readTextFile(this.#keyPath),
     ]);
     const current = this.#current;
     if (current !== undefined && current.certPem === certPem && current.keyPem === keyPem) {
