@@ -144,57 +144,71 @@ export class WebhookServer {
    * Waits for a certificate, listens, swaps in every new certificate, and
    * stops gracefully when `signal` aborts.
    *
+   * Guarantees: subscribes to the certificate source before it reads the
+   * current pair, so a rotation announced while waiting for the first pair or
+   * while the listener binds is applied as soon as it listens, never missed.
+   *
    * @throws {Error} when called twice, or when the server cannot listen
    * (port in use, certificate or key rejected by OpenSSL).
    */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error("Cannot start webhook server: already started");
     this.#started = true;
-    let server: Server;
+    let live: Server | undefined;
+    let latest: CertificatePair | undefined;
+    let announced: (() => void) | undefined;
+    const unsubscribe = this.#certSource.subscribe((pair) => {
+      latest = pair;
+      if (live !== undefined) this.#reload(live, pair);
+      announced?.();
+    });
     try {
-      const first = this.#certSource.current() ?? await this.#firstCertificate(signal);
-      if (first === undefined) {
-        this.#rejectListening(new Error("Cannot listen: stopped before a certificate was loaded"));
-        return;
+      let server: Server;
+      try {
+        const first = this.#certSource.current() ?? latest ??
+          await new Promise<CertificatePair | undefined>((resolve) => {
+            if (signal.aborted) return resolve(undefined);
+            const onAbort = () => resolve(undefined);
+            signal.addEventListener("abort", onAbort, { once: true });
+            announced = () => {
+              signal.removeEventListener("abort", onAbort);
+              resolve(latest);
+            };
+          });
+        announced = undefined;
+        if (first === undefined) {
+          this.#rejectListening(
+            new Error("Cannot listen: stopped before a certificate was loaded"),
+          );
+          return;
+        }
+        server = this.#createServer(first);
+        const addr = await this.#listen(server);
+        this.#pair = first;
+        this.#port = addr.port;
+        this.#logger.info("webhook server listening", {
+          address: `${this.#hostname}:${this.#port}`,
+          paths: this.#router.paths(),
+          fingerprint: first.fingerprint,
+        });
+        live = server;
+        // A pair announced while the listener was binding; a no-op when it is `first`.
+        if (latest !== undefined) this.#reload(server, latest);
+        this.#resolveListening(addr);
+      } catch (err) {
+        this.#rejectListening(err);
+        throw err;
       }
-      server = this.#createServer(first);
-      const addr = await this.#listen(server);
-      this.#pair = first;
-      this.#port = addr.port;
-      this.#logger.info("webhook server listening", {
-        address: `${this.#hostname}:${this.#port}`,
-        paths: this.#router.paths(),
-        fingerprint: first.fingerprint,
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener("abort", () => resolve(), { once: true });
       });
-      this.#resolveListening(addr);
-    } catch (err) {
-      this.#rejectListening(err);
-      throw err;
+      live = undefined;
+      await this.#stop(server);
+      this.#logger.info("webhook server stopped");
+    } finally {
+      unsubscribe();
     }
-    const unsubscribe = this.#certSource.subscribe((pair) => this.#reload(server, pair));
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-    unsubscribe();
-    await this.#stop(server);
-    this.#logger.info("webhook server stopped");
-  }
-
-  #firstCertificate(signal: AbortSignal): Promise<CertificatePair | undefined> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve(undefined);
-      const onAbort = () => {
-        unsubscribe();
-        resolve(undefined);
-      };
-      const unsubscribe = this.#certSource.subscribe((pair) => {
-        unsubscribe();
-        signal.removeEventListener("abort", onAbort);
-        resolve(pair);
-      });
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
   }
 
   #createServer(pair: CertificatePair): Server {
