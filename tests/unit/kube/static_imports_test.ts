@@ -1,0 +1,45 @@
+/**
+ * What `vigil run` loads before it does anything: the static module graph
+ * of `main.ts` (what `deno info` reports, following only static imports,
+ * not `import type` nor `await import()`).
+ */
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
+
+interface Info {
+  roots: string[];
+  modules: {
+    specifier: string;
+    dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+  }[];
+}
+
+/** Every module `main.ts` loads at start, npm modules as `npm:` specifiers. */
+async function staticGraph(): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", MAIN],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const pending = [...info.roots];
+  while (pending.length > 0) {
+    const specifier = pending.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dep.code !== undefined && !dep.isDynamic) pending.push(dep.code.specifier);
+    }
+  }
+  return seen;
+}
+
+Deno.test("vigil loads none of client-node at start (its generated API is ~85 MB resident) and no second HTTP stack", async () => {
+  const graph = await staticGraph();
+  const heavy = [...graph].filter((s) => /^npm:\/?(@kubernetes\/client-node|undici)@/.test(s));
+  assert.deepEqual(heavy, [], "auth plugins are imported on first use, with await import()");
+});
