@@ -97,7 +97,7 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
     certificates: config.webhookSelfSigned
       ? {
         kind: "selfSigned",
-        kubeConfig: loaded.kubeConfig,
+        client,
         endpoint: config.webhookUrlHost === undefined
           ? { mode: "service", namespace: serviceNamespace, name: serviceName }
           : { mode: "url", host: config.webhookUrlHost, port: config.webhookPort },

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeClient } from "../kube/mod.ts";
 import {
   CaBundleInjector,
   type CertSource,
@@ -36,7 +36,8 @@ export type CertificateMode =
   | { readonly kind: "directory"; readonly dir: string }
   | {
     readonly kind: "selfSigned";
-    readonly kubeConfig: KubeConfig;
+    /** Registers the webhooks: the operator's client, so its requests are counted. */
+    readonly client: KubeClient;
     /** How the apiserver reaches this process. */
     readonly endpoint: WebhookEndpoint;
   };
@@ -120,7 +121,7 @@ export class DatabaseWebhookRunnable implements Runnable {
       const addr = await server.listening;
       log.info("webhook server listening", { port: addr.port });
       if (certificates.kind === "selfSigned" && caBundle !== undefined) {
-        const injector = new CaBundleInjector(certificates.kubeConfig, { logger: log });
+        const injector = new CaBundleInjector(certificates.client, { logger: log });
         const configs = databaseWebhookConfigurations();
         await injector.applyMutating(configs.mutating, certificates.endpoint, caBundle);
         await injector.applyValidating(configs.validating, certificates.endpoint, caBundle);

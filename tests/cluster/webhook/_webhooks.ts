@@ -82,7 +82,7 @@ export async function startDatabaseWebhooks(plane: SharedPlane): Promise<Databas
     const { port } = await server.listening;
     await classes.waitForSync(stopping.signal);
     const endpoint = { mode: "url" as const, port };
-    const injector = new CaBundleInjector(kubeConfig);
+    const injector = new CaBundleInjector(client);
     const configs = databaseWebhookConfigurations({
       name: configName,
       namespaceLabels: { "vigil.dev/webhook-test": id },

@@ -98,7 +98,7 @@ Deno.test("the apiserver calls the Database webhooks on loopback", async (t) => 
     const endpoint = { mode: "url" as const, port };
     // Both CAs are trusted, as during a cert-manager CA rollover, so the leaf can rotate.
     const caBundle = first.caCertPem + second.caCertPem;
-    const injector = new CaBundleInjector(kubeConfig);
+    const injector = new CaBundleInjector(client);
     const configs = databaseWebhookConfigurations({
       name: configName,
       namespaceLabels: { "vigil.dev/webhook-test": id },
