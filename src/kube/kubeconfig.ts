@@ -5,11 +5,12 @@
  *
  * Unlike client-node's `loadFromDefault`, nothing silently falls back to
  * `http://localhost:8080`: when no source exists the caller gets a
- * {@link KubeConfigError} naming what was looked for.
+ * {@link KubeConfigError} naming what was looked for. Files of `KUBECONFIG`
+ * merge as kubectl merges them: the first to name an entry wins.
  *
  * @module
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "./kube_config.ts";
 
 /** Where the in-cluster service account is mounted. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -58,51 +59,51 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const exists = options.exists ?? fileExists;
   const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  const kc = new KubeConfig();
 
+  let kc: KubeConfig;
   let source: KubeConfigSource;
   let paths: string[] = [];
   let namespace: string | undefined;
   if (options.kubeconfigPath !== undefined) {
     source = "flag";
     paths = [options.kubeconfigPath];
-    loadFile(kc, options.kubeconfigPath, "--kubeconfig");
+    kc = loadFile(options.kubeconfigPath, "--kubeconfig");
   } else if ((env("KUBECONFIG") ?? "") !== "") {
     source = "env";
     paths = (env("KUBECONFIG") ?? "").split(":").filter((p) => p !== "");
     const [first, ...rest] = paths;
-    loadFile(kc, first!, "KUBECONFIG");
+    kc = loadFile(first!, "KUBECONFIG");
     for (const path of rest) {
       if (!exists(path)) continue; // kubectl skips missing entries of KUBECONFIG too
-      const other = new KubeConfig();
-      loadFile(other, path, "KUBECONFIG");
-      kc.mergeConfig(other, true);
+      kc = kc.merge(loadFile(path, "KUBECONFIG"));
     }
   } else if (env("HOME") !== undefined && exists(`${env("HOME")}/.kube/config`)) {
     source = "home";
     paths = [`${env("HOME")}/.kube/config`];
-    loadFile(kc, paths[0]!, "~/.kube/config");
+    kc = loadFile(paths[0]!, "~/.kube/config");
   } else if (env("KUBERNETES_SERVICE_HOST") !== undefined && exists(`${saDir}/token`)) {
     source = "in-cluster";
-    // What client-node's loadFromCluster builds (CA file, a token file it
+    // What client-go's InClusterConfig builds (CA file, a token file it
     // rereads as the kubelet rotates it), with two differences: the
     // directory is injectable, and the apiserver is reached by its stable
     // service name rather than the IP in KUBERNETES_SERVICE_HOST — every
     // apiserver certificate names it, and it lets the binary's --allow-net
     // name one host that is the same in every cluster.
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
-    kc.loadFromClusterAndUser(
-      {
+    kc = new KubeConfig({
+      clusters: [{
         name: "in-cluster",
         server: `https://kubernetes.default.svc:${port}`,
         caFile: `${saDir}/ca.crt`,
         skipTLSVerify: false,
-      },
-      {
+      }],
+      users: [{
         name: "in-cluster",
         authProvider: { name: "tokenFile", config: { tokenFile: `${saDir}/token` } },
-      },
-    );
+      }],
+      contexts: [{ name: "in-cluster", cluster: "in-cluster", user: "in-cluster" }],
+      currentContext: "in-cluster",
+    });
     namespace = readOptional(`${saDir}/namespace`)?.trim();
   } else {
     throw new KubeConfigError(
@@ -113,7 +114,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
   }
 
   if (options.context !== undefined) {
-    if (kc.getContextObject(options.context) === null) {
+    if (kc.getContextObject(options.context) === undefined) {
       const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
       throw new KubeConfigError(
         `Cannot use --context=${options.context}: no such context in ${paths.join(":")} ` +
@@ -123,7 +124,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
     kc.setCurrentContext(options.context);
   }
   const cluster = kc.getCurrentCluster();
-  if (cluster === null || cluster.server === "") {
+  if (cluster === undefined || cluster.server === "") {
     throw new KubeConfigError(
       `Cannot use context "${kc.getCurrentContext()}": it names no cluster with a server ` +
         `(in ${paths.join(":") || "in-cluster config"})`,
@@ -135,7 +136,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
   return { kubeConfig: kc, source, paths, server: cluster.server, namespace };
 }
 
-function loadFile(kc: KubeConfig, path: string, from: string): void {
+function loadFile(path: string, from: string): KubeConfig {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -146,9 +147,8 @@ function loadFile(kc: KubeConfig, path: string, from: string): void {
     );
   }
   try {
-    kc.loadFromString(text);
     const slash = path.lastIndexOf("/");
-    kc.makePathsAbsolute(slash >= 0 ? path.slice(0, slash) || "/" : Deno.cwd());
+    return KubeConfig.parse(text, slash >= 0 ? path.slice(0, slash) || "/" : Deno.cwd());
   } catch (cause) {
     throw new KubeConfigError(
       `Cannot parse kubeconfig ${path} (from ${from}): ${(cause as Error).message}`,

@@ -8,16 +8,12 @@
  * is sent only when a field Vigil sets differs. A second run with the same
  * input sends no write.
  *
+ * Every request goes through the operator's {@link KubeClient}, so failures
+ * are its typed errors and requests count in `rest_client_requests_total`.
+ *
  * @module
  */
-import {
-  ApiextensionsV1Api,
-  type KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { type KubeClient, NotFoundError } from "../kube/mod.ts";
 import { type Logger, noopLogger } from "./logger.ts";
 import {
   buildConversionStanza,
@@ -27,6 +23,22 @@ import {
   type WebhookConfigurationSpec,
   type WebhookEndpoint,
 } from "./webhook_configuration.ts";
+
+/** The object fields the injector reads. */
+interface KubernetesObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string };
+}
+
+/** Where the kinds the injector writes live, cluster-scoped all. */
+const RESOURCES: Readonly<Record<string, string>> = {
+  MutatingWebhookConfiguration:
+    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+  ValidatingWebhookConfiguration:
+    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+  CustomResourceDefinition: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+};
 
 /** Options of {@linkcode CaBundleInjector}. */
 export interface CaBundleInjectorOptions {
@@ -39,19 +51,17 @@ export interface CaBundleInjectorOptions {
 /**
  * Creates or updates webhook configurations and CRD conversion settings.
  *
- * Errors from the API server (RBAC, validation) propagate as client-node's
- * `ApiException`.
+ * Errors from the API server (RBAC, validation) propagate as the
+ * {@link KubeClient}'s typed errors (`ForbiddenError`, `InvalidError`, …).
  */
 export class CaBundleInjector {
-  #objects: KubernetesObjectApi;
-  #crds: ApiextensionsV1Api;
-  #fieldManager: string;
-  #logger: Logger;
+  readonly #client: Pick<KubeClient, "request">;
+  readonly #fieldManager: string;
+  readonly #logger: Logger;
 
-  /** Creates an injector talking to the cluster of `kubeConfig`. */
-  constructor(kubeConfig: KubeConfig, options: CaBundleInjectorOptions = {}) {
-    this.#objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.#crds = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  /** Creates an injector sending its requests through `client`. */
+  constructor(client: Pick<KubeClient, "request">, options: CaBundleInjectorOptions = {}) {
+    this.#client = client;
     this.#fieldManager = options.fieldManager ?? "vigil";
     this.#logger = options.logger ?? noopLogger;
   }
@@ -87,7 +97,7 @@ export class CaBundleInjector {
    * and sets its `caBundle`.
    *
    * @returns whether a write was sent.
-   * @throws {Error} when the CRD does not exist.
+   * @throws {NotFoundError} when the CRD does not exist.
    */
   async injectConversion(
     crdName: string,
@@ -96,16 +106,16 @@ export class CaBundleInjector {
     caBundlePem: string,
   ): Promise<boolean> {
     const conversion = buildConversionStanza(endpoint, path, caBundlePem);
-    const actual = await this.#read({
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: crdName },
-    });
+    const crd = { kind: "CustomResourceDefinition", metadata: { name: crdName } };
+    const actual = await this.#read(crd);
     if (actual === undefined) {
-      throw new Error(`Cannot inject caBundle: CustomResourceDefinition ${crdName} not found`);
+      throw new NotFoundError(
+        `Cannot inject caBundle: CustomResourceDefinition ${crdName} not found`,
+        { status: 404, reason: "NotFound" },
+      );
     }
     const spec = (actual as { spec?: { conversion?: unknown } }).spec;
-    if (isSubset(conversion, plain(spec?.conversion))) return false;
+    if (isSubset(conversion, spec?.conversion)) return false;
     // A merge patch keeps keys it does not mention: clear the other way of
     // reaching the webhook, or the CRD ends up with both url and service,
     // which the apiserver refuses ("exactly one of url or service").
@@ -116,25 +126,23 @@ export class CaBundleInjector {
     const body = {
       spec: { conversion: { ...conversion, webhook: { ...conversion.webhook, clientConfig } } },
     };
-    await this.#crds.patchCustomResourceDefinition(
-      { name: crdName, body, fieldManager: this.#fieldManager },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await this.#client.request("PATCH", pathOf(crd), {
+      query: { fieldManager: this.#fieldManager },
+      body,
+      contentType: "application/merge-patch+json",
+    });
     this.#logger.info("conversion webhook configured", { crd: crdName });
     return true;
   }
 
   async #apply(desired: KubernetesObject): Promise<boolean> {
     const actual = await this.#read(desired);
-    if (actual !== undefined && isSubset(desired, plain(actual))) return false;
-    await this.#objects.patch(
-      desired,
-      undefined,
-      undefined,
-      this.#fieldManager,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    if (actual !== undefined && isSubset(desired, actual)) return false;
+    await this.#client.request("PATCH", pathOf(desired), {
+      query: { fieldManager: this.#fieldManager, force: true },
+      body: desired,
+      contentType: "application/apply-patch+yaml",
+    });
     this.#logger.info("webhook configuration applied", {
       kind: desired.kind,
       name: desired.metadata?.name,
@@ -145,17 +153,16 @@ export class CaBundleInjector {
 
   async #read(ref: KubernetesObject): Promise<KubernetesObject | undefined> {
     try {
-      return await this.#objects.read(
-        ref as KubernetesObject & { metadata: { name: string } },
-      );
+      return await this.#client.request<KubernetesObject>("GET", pathOf(ref));
     } catch (err) {
-      if ((err as { code?: unknown }).code === 404) return undefined;
+      if (err instanceof NotFoundError) return undefined;
       throw err;
     }
   }
 }
 
-/** Client-node returns class instances with `Date`s; compare as JSON. */
-function plain(value: unknown): unknown {
-  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+function pathOf(object: KubernetesObject): string {
+  const collection = RESOURCES[object.kind ?? ""];
+  if (collection === undefined) throw new TypeError(`Cannot inject into a ${object.kind}`);
+  return `${collection}/${encodeURIComponent(object.metadata?.name ?? "")}`;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RequestContext } from "@kubernetes/client-node";
+import { CredentialSource } from "../../../src/kube/credential_source.ts";
 import { KubeConfigError, loadKubeConfig } from "../../../src/kube/kubeconfig.ts";
 
 function kubeconfig(server: string, contexts = ["one"]): string {
@@ -85,9 +85,9 @@ Deno.test("in-cluster config reaches the apiserver by its service name", async (
         name: "tokenFile",
         config: { tokenFile: `${dir}/sa/token` },
       });
-      const ctx = new RequestContext("https://kubernetes.default.svc:443/version", "GET" as never);
-      await loaded.kubeConfig.applySecurityAuthentication(ctx);
-      assert.equal(ctx.getHeaders()["Authorization"], "Bearer tok");
+      const credentials = await new CredentialSource(loaded.kubeConfig).get();
+      assert.equal(credentials.headers.authorization, "Bearer tok");
+      assert.equal(credentials.caPem, "x");
     },
   );
 });
