@@ -26,15 +26,36 @@ import { noopWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
 import { oneLine } from "./_issues.ts";
 import { readBodyLimited, TOO_LARGE } from "./_read_body.ts";
 
-/** Default body limit: 3 MiB, the API server's own request size limit. */
-export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * Default AdmissionReview body limit: 7 MiB, controller-runtime's. A review
+ * carries the object and, on UPDATE, its old version, each up to the API
+ * server's 3 MiB request limit, plus the envelope.
+ */
+export const DEFAULT_MAX_ADMISSION_BODY_BYTES = 7 * 1024 * 1024;
+/**
+ * Default ConversionReview body limit: 128 MiB. The API server sends every
+ * item of a LIST (a whole page, or the whole list when it is served from its
+ * watch cache) in one ConversionReview; controller-runtime reads it with no
+ * limit at all. 128 MiB is some 40,000 Databases of 3 KiB; the bound only
+ * keeps one request from exhausting the heap (parsing costs about three
+ * times the body).
+ */
+export const DEFAULT_MAX_CONVERSION_BODY_BYTES = 128 * 1024 * 1024;
 /** Default handler deadline; must stay below the webhook's `timeoutSeconds` (default 10). */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 8_000;
 
 /** Options of {@linkcode WebhookRouter}. */
 export interface WebhookRouterOptions {
-  /** Largest accepted body, in bytes; larger bodies get 413. Default 3 MiB. */
-  maxBodyBytes?: number;
+  /**
+   * Largest accepted AdmissionReview body, in bytes; larger bodies get 413.
+   * Default {@linkcode DEFAULT_MAX_ADMISSION_BODY_BYTES} (7 MiB).
+   */
+  maxAdmissionBodyBytes?: number;
+  /**
+   * Largest accepted ConversionReview body, in bytes; larger bodies get 413.
+   * Default {@linkcode DEFAULT_MAX_CONVERSION_BODY_BYTES} (128 MiB).
+   */
+  maxConversionBodyBytes?: number;
   /**
    * Deadline of one handler call, in milliseconds. Default 8000. Keep it below
    * the webhook configuration's `timeoutSeconds` so that the API server gets
@@ -56,26 +77,32 @@ type Route =
  *
  * Guarantees of {@linkcode WebhookRouter.handle}: it never rejects; unknown
  * paths get 404, other methods than POST 405, other content types than
- * `application/json` 415, bodies over the limit 413, undecodable reviews 400
+ * `application/json` 415, bodies over the limit of their kind 413 (reading
+ * stops there), undecodable reviews 400
  * with a one-line reason; every decoded review gets a well-formed review
  * response carrying its uid, `errored(504)`/`Failure` after the deadline and
  * `errored(500)`/`Failure` when the handler throws.
  */
 export class WebhookRouter {
   #routes = new Map<string, Route>();
-  #maxBodyBytes: number;
+  #maxBodyBytes: { admission: number; conversion: number };
   #timeoutMs: number;
   #logger: Logger;
   #metrics: WebhookMetrics;
 
   /** Creates a router with no routes. */
   constructor(options: WebhookRouterOptions = {}) {
-    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#maxBodyBytes = {
+      admission: options.maxAdmissionBodyBytes ?? DEFAULT_MAX_ADMISSION_BODY_BYTES,
+      conversion: options.maxConversionBodyBytes ?? DEFAULT_MAX_CONVERSION_BODY_BYTES,
+    };
     this.#timeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     this.#logger = options.logger ?? noopLogger;
     this.#metrics = options.metrics ?? noopWebhookMetrics;
     if (!(this.#timeoutMs > 0)) throw new RangeError("Cannot create router: handlerTimeoutMs <= 0");
-    if (!(this.#maxBodyBytes > 0)) throw new RangeError("Cannot create router: maxBodyBytes <= 0");
+    for (const [kind, bytes] of Object.entries(this.#maxBodyBytes)) {
+      if (!(bytes > 0)) throw new RangeError(`Cannot create router: max ${kind} body bytes <= 0`);
+    }
   }
 
   /**
@@ -143,12 +170,13 @@ export class WebhookRouter {
         `Cannot decode review: content type "${oneLine(mediaType ?? "")}" is not application/json`,
       );
     }
+    const limit = this.#maxBodyBytes[route.kind];
     const length = Number(request.headers.get("content-length") ?? "0");
-    if (length > this.#maxBodyBytes) return this.#tooLarge();
+    if (length > limit) return tooLarge(limit);
     let body: unknown;
     try {
-      const bytes = await readBodyLimited(request.body, this.#maxBodyBytes);
-      if (bytes === TOO_LARGE) return this.#tooLarge();
+      const bytes = await readBodyLimited(request.body, limit);
+      if (bytes === TOO_LARGE) return tooLarge(limit);
       body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
     } catch (err) {
       return text(400, `Cannot decode review: body is not valid UTF-8 JSON: ${String(err)}`);
@@ -163,10 +191,6 @@ export class WebhookRouter {
       if (err instanceof ReviewDecodeError) return text(400, err.message);
       throw err;
     }
-  }
-
-  #tooLarge(): Response {
-    return text(413, `Cannot decode review: body exceeds ${this.#maxBodyBytes} bytes`);
   }
 
   async #admit(
@@ -256,6 +280,10 @@ export class WebhookRouter {
 function isAdmissionResponse(value: unknown): value is AdmissionResponse {
   return typeof value === "object" && value !== null &&
     typeof (value as { allowed?: unknown }).allowed === "boolean";
+}
+
+function tooLarge(limit: number): Response {
+  return text(413, `Cannot decode review: body exceeds ${limit} bytes`);
 }
 
 function json(body: unknown): Response {

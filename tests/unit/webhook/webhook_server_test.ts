@@ -37,7 +37,8 @@ Deno.test("webhook server answers reviews and rejects bad requests with 4xx, ove
   const t = await startTestServer({
     logger,
     handlerTimeoutMs: 200,
-    maxBodyBytes: 64 * 1024,
+    maxAdmissionBodyBytes: 64 * 1024,
+    maxConversionBodyBytes: 64 * 1024,
     admission: {
       "/validate": () => Promise.resolve(allowed()),
       "/mutate": (req) =>
