@@ -57,14 +57,13 @@ async function main(args: readonly string[]): Promise<number> {
       return 0;
     }
     case "run": {
-      let config;
       try {
-        config = parseRunConfig(rest, { env: (name) => Deno.env.get(name) });
+        // runOperator also refuses, with a ConfigError, what the binary's grants do not cover.
+        return await runOperator(parseRunConfig(rest, { env: (name) => Deno.env.get(name) }));
       } catch (err) {
         if (err instanceof ConfigError) return usageError(err.message);
         throw err;
       }
-      return await runOperator(config);
     }
   }
   return 2;

@@ -17,11 +17,21 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** A listen address; `undefined` port means the listener is disabled (`"0"`). */
+/**
+ * A listen address (a disabled listener, `"0"`, is no address at all).
+ *
+ * Every wildcard form — `:8080`, `0.0.0.0:8080`, `[::]:8080` — becomes
+ * `hostname: "::"`, which listens on IPv6 and IPv4 (through v4-mapped
+ * addresses) as Go's `net.Listen("tcp", …)` does for any wildcard; the
+ * listeners fall back to `0.0.0.0` on a kernel without IPv6.
+ */
 export interface BindAddress {
   readonly hostname: string;
   readonly port: number;
 }
+
+/** The hostname of "every interface, both families" in a {@link BindAddress}. */
+export const ANY_HOST = "::";
 
 /** The whole configuration of `vigil run`. */
 export interface OperatorConfig {
@@ -96,14 +106,14 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     key: "metricsBindAddress",
     kind: "address",
     default: ":8080",
-    help: "address for /metrics; 0 disables",
+    help: "address for /metrics (:port = every interface, IPv6 and IPv4); 0 disables",
   },
   {
     flag: "health-probe-bind-address",
     key: "healthProbeBindAddress",
     kind: "address",
     default: ":8081",
-    help: "address for /healthz and /readyz; 0 disables",
+    help: "address for /healthz and /readyz (:port = every interface, IPv6 and IPv4); 0 disables",
   },
   {
     flag: "webhook-port",
@@ -340,7 +350,8 @@ function convert(spec: FlagSpec, text: string, from: string, sources: ConfigSour
       const port = Number(match?.[2]);
       if (!match || port < 1 || port > 65535) throw bad(from, text, spec);
       const host = match[1]!.replace(/^\[(.*)\]$/, "$1");
-      return { hostname: host === "" ? "0.0.0.0" : host, port } satisfies BindAddress;
+      const wildcard = host === "" || host === "0.0.0.0" || host === "::";
+      return { hostname: wildcard ? ANY_HOST : host, port } satisfies BindAddress;
     }
     case "enum":
       if (spec.values?.includes(text)) {

@@ -1,27 +1,48 @@
 /**
  * The Deno permission flags the `vigil` binary is compiled with — one list,
- * used by `deno task compile`, by `deno task start` and by the cluster test
- * that runs `main.ts` under exactly these flags (the proof that the binary's
+ * used by `deno task compile`, by `deno task start` and by the cluster tests
+ * that run `main.ts` under exactly these flags (the proof that the binary's
  * permissions are enough, since `denort` cannot be fetched here to compile).
  *
- * Network: the in-cluster API server by its stable name (Vigil connects to
- * `kubernetes.default.svc`, which every apiserver certificate names) and
- * Vigil's own listeners. Reads: the service-account mount, the webhook
- * certificate directory. Sys: the hostname (leader identity). Env: a named
- * list. Locally, `start` adds the kubeconfig's API server and file; an
- * air-gapped or local build adds its own with `VIGIL_ALLOW_NET` /
- * `VIGIL_ALLOW_READ` (comma-separated) at compile time.
+ * Grants follow what a user may configure, as far as `--allow-net` can say
+ * it (a host with or without one port: no port ranges, no address ranges):
+ *
+ * - Network: the in-cluster API server by its stable name on any port
+ *   (`KUBERNETES_SERVICE_PORT` need not be 443; Vigil connects to
+ *   `kubernetes.default.svc`, which every apiserver certificate names, see
+ *   src/kube/kubeconfig.ts), and listening on any port of the wildcard and
+ *   loopback addresses, so `--webhook-port`, `--metrics-bind-address` and
+ *   `--health-probe-bind-address` may name any port there. The port-less
+ *   wildcard grant already lets the process connect to any loopback port
+ *   (a connect to `0.0.0.0:p` reaches `127.0.0.1:p`), so granting the
+ *   loopback addresses as well widens nothing.
+ * - Reads: the service-account mount and the default webhook certificate
+ *   directory.
+ * - Sys: the hostname (leader identity). Env: a named list.
+ *
+ * What no grant can follow — an API server or listener address known only
+ * at run time, a certificate directory elsewhere — is added at compile time
+ * with `VIGIL_ALLOW_NET` / `VIGIL_ALLOW_READ` (comma-separated); `vigil run`
+ * checks its grants against its flags at start and exits 2 naming the flag
+ * (src/cli/grants.ts) rather than failing later with `NotCapable`.
  *
  * @module
  */
 
-/** API server and listeners the binary may use in-cluster. */
-export const BASE_NET: readonly string[] = [
-  "kubernetes.default.svc:443",
-  "0.0.0.0:8080",
-  "0.0.0.0:8081",
-  "0.0.0.0:9443",
+/** The in-cluster API server, on any port. */
+export const API_SERVER_HOST = "kubernetes.default.svc";
+
+/** Addresses Vigil may listen on, each on any port. */
+export const LISTEN_HOSTS: readonly string[] = [
+  "0.0.0.0",
+  "[::]",
+  "127.0.0.1",
+  "[::1]",
+  "localhost",
 ];
+
+/** Network grants of the binary: the API server and the listeners, on any port. */
+export const BASE_NET: readonly string[] = [API_SERVER_HOST, ...LISTEN_HOSTS];
 
 /** Paths the binary may read in-cluster. */
 export const BASE_READ: readonly string[] = [

@@ -3,7 +3,8 @@
  * webhooks, the caches they read, leader election — and run it until SIGTERM
  * or SIGINT.
  *
- * Exit codes: 0 after a graceful stop; 1 when a runnable failed or the lease
+ * Exit codes: 0 after a graceful stop; 2 when the flags name what the
+ * process is not granted (see grants.ts); 1 when a runnable failed or the lease
  * was lost (client-go's advice: a leader that lost its lease must not go on
  * acting; the Deployment restarts it as a follower).
  *
@@ -18,15 +19,23 @@ import { createWebhookMetrics } from "../webhook/mod.ts";
 import { VERSION } from "../version.ts";
 import { createDatabaseController } from "../controller/mod.ts";
 import { DatabaseWebhookRunnable } from "./webhook_runnable.ts";
+import { checkApiServerGrant, checkListenerGrants } from "./grants.ts";
 
-/** Runs the operator; resolves with the process exit code once it has stopped. */
+/**
+ * Runs the operator; resolves with the process exit code once it has stopped.
+ *
+ * @throws {ConfigError} when the process's permissions do not cover a
+ * listener, the certificate directory or the API server the flags name.
+ */
 export async function runOperator(config: OperatorConfig): Promise<number> {
+  checkListenerGrants(config);
   setupLogging({ level: config.logLevel, format: config.logFormat });
   const log = getLogger("vigil");
   const loaded = loadKubeConfig({
     ...(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig }),
     ...(config.context === undefined ? {} : { context: config.context }),
   });
+  checkApiServerGrant(loaded.server, loaded.source === "flag" ? "--kubeconfig" : loaded.source);
 
   const leaseNamespace = config.leaderElectionNamespace ?? loaded.namespace ?? "default";
   const metrics = new RuntimeMetrics();

@@ -30,6 +30,7 @@ import {
 } from "../database/mod.ts";
 import type { Runnable } from "../runtime/mod.ts";
 import type { Logger } from "../observability/log.ts";
+import { listenHost } from "./listen_host.ts";
 
 /** Where certificates come from. */
 export type CertificateMode =
@@ -45,6 +46,7 @@ export type CertificateMode =
 /** Options of {@link DatabaseWebhookRunnable}. */
 export interface DatabaseWebhookOptions {
   readonly port: number;
+  /** Default `::`: every interface, IPv6 and IPv4 (see {@link listenHost}). */
   readonly hostname?: string;
   readonly certificates: CertificateMode;
   readonly admission: DatabaseAdmissionContext;
@@ -106,7 +108,7 @@ export class DatabaseWebhookRunnable implements Runnable {
     const server = new WebhookServer({
       certSource: this.#certs,
       port: this.#o.port,
-      hostname: this.#o.hostname ?? "0.0.0.0",
+      hostname: listenHost(this.#o.hostname ?? "::"),
       metrics: this.#o.metrics,
       logger: log,
     })

@@ -12,7 +12,10 @@ import type { Runnable } from "./runnable.ts";
 export interface ProbeServerOptions {
   /** Default 8081; 0 picks a free port (read it from {@link ProbeServer.port}). */
   readonly port?: number;
-  /** Default `0.0.0.0`. */
+  /**
+   * Default `::`: every interface, IPv6 and IPv4 (v4-mapped), like Go's
+   * `:8081`; on a kernel without IPv6, `::` falls back to `0.0.0.0`.
+   */
   readonly hostname?: string;
   readonly healthz: HealthChecks;
   readonly readyz: HealthChecks;
@@ -41,15 +44,24 @@ export class ProbeServer implements Runnable {
 
   /** Serves until `signal` aborts; resolves once the server has closed. */
   async start(signal: AbortSignal): Promise<void> {
-    const server = Deno.serve({
-      port: this.#o.port ?? 8081,
-      hostname: this.#o.hostname ?? "0.0.0.0",
-      signal,
-      onListen: ({ port }) => {
-        this.#port = port;
-        this.#listening.resolve();
-      },
-    }, (request) => this.#handle(request));
+    const hostname = this.#o.hostname ?? "::";
+    const serve = (on: string) =>
+      Deno.serve({
+        port: this.#o.port ?? 8081,
+        hostname: on,
+        signal,
+        onListen: ({ port }) => {
+          this.#port = port;
+          this.#listening.resolve();
+        },
+      }, (request) => this.#handle(request));
+    let server: Deno.HttpServer;
+    try {
+      server = serve(hostname);
+    } catch (err) {
+      if (hostname !== "::" || !noIPv6(err)) throw err;
+      server = serve("0.0.0.0");
+    }
     await server.finished;
   }
 
@@ -73,4 +85,10 @@ export class ProbeServer implements Runnable {
       headers: { "content-type": "text/plain" },
     });
   }
+}
+
+/** Whether listening on `::` failed because the kernel has no IPv6 (not a taken port or a permission). */
+function noIPv6(err: unknown): boolean {
+  return !(err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.PermissionDenied ||
+    err instanceof Deno.errors.NotCapable);
 }

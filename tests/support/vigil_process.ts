@@ -1,7 +1,10 @@
 /**
  * Runs `main.ts run` as a child process under exactly the compiled binary's
- * permission flags (`tools/permissions.ts`), plus the API server, listener
- * ports and files a test grants — the way the tests prove those flags.
+ * permission flags (`tools/permissions.ts`), plus only what a local build
+ * adds (`VIGIL_ALLOW_NET` / `VIGIL_ALLOW_READ`): the API server, the
+ * kubeconfig and the files a test names — the way the tests prove those
+ * flags. The listeners get no grant of their own: the binary's must cover
+ * them on any port.
  *
  * @module
  */
@@ -17,8 +20,10 @@ export interface VigilProcessOptions {
   readonly kubeconfig: string;
   /** More `vigil run` flags. */
   readonly args?: readonly string[];
-  /** More readable paths (a certificate directory). */
+  /** More readable paths (a certificate directory), as `VIGIL_ALLOW_READ` adds them. */
   readonly read?: readonly string[];
+  /** More environment variables (e.g. `VIGIL_*` twins of flags). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Serve metrics on their own port; default true (else `--metrics-bind-address=0`). */
   readonly metrics?: boolean;
 }
@@ -37,7 +42,10 @@ export interface VigilProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `main.ts run` with loopback probe/metrics ports and a webhook port. */
+/**
+ * Starts `main.ts run` with probe, metrics and webhook listeners on free
+ * ports of every interface (`:port`); `args` may override any of them.
+ */
 export function startVigil(options: VigilProcessOptions): VigilProcess {
   const [health, metrics, webhook] = freePorts(3) as [number, number, number];
   const withMetrics = options.metrics ?? true;
@@ -45,24 +53,19 @@ export function startVigil(options: VigilProcessOptions): VigilProcess {
     args: [
       "run",
       ...permissionFlags({
-        net: [
-          new URL(options.server).host,
-          `127.0.0.1:${health}`,
-          ...(withMetrics ? [`127.0.0.1:${metrics}`] : []),
-          `0.0.0.0:${webhook}`,
-        ],
+        net: [new URL(options.server).host],
         read: [options.kubeconfig, ...(options.read ?? [])],
       }),
       MAIN,
       "run",
       `--kubeconfig=${options.kubeconfig}`,
-      `--health-probe-bind-address=127.0.0.1:${health}`,
-      withMetrics ? `--metrics-bind-address=127.0.0.1:${metrics}` : "--metrics-bind-address=0",
+      `--health-probe-bind-address=:${health}`,
+      withMetrics ? `--metrics-bind-address=:${metrics}` : "--metrics-bind-address=0",
       `--webhook-port=${webhook}`,
       "--log-format=json",
       ...(options.args ?? []),
     ],
-    env: { NO_COLOR: "1" },
+    env: { ...options.env, NO_COLOR: "1" },
     clearEnv: true,
     stdin: "null",
     stdout: "null",

@@ -15,6 +15,6 @@ Deno.test("task compile's flags and module graph are accepted by deno compile up
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.notEqual(out.code, 0);
-  assert.match(stderr, /--allow-net=kubernetes\.default\.svc:443/);
+  assert.match(stderr, /--allow-net=kubernetes\.default\.svc,0\.0\.0\.0,\[::\]/);
   assert.match(stderr, /Could not find denort at '\/nonexistent\/denort'/, stderr);
 });

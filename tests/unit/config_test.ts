@@ -17,8 +17,8 @@ function fails(args: string[], pattern: RegExp, env: Record<string, string> = {}
 
 Deno.test("defaults match controller-runtime's and client-go's", () => {
   const c = parseRunConfig([], noEnv);
-  assert.deepEqual(c.metricsBindAddress, { hostname: "0.0.0.0", port: 8080 });
-  assert.deepEqual(c.healthProbeBindAddress, { hostname: "0.0.0.0", port: 8081 });
+  assert.deepEqual(c.metricsBindAddress, { hostname: "::", port: 8080 });
+  assert.deepEqual(c.healthProbeBindAddress, { hostname: "::", port: 8081 });
   assert.equal(c.webhookPort, 9443);
   assert.equal(c.leaderElect, true);
   assert.equal(c.leaseDurationMs, 15_000);
@@ -66,7 +66,11 @@ Deno.test("every flag has an environment twin named VIGIL_<FLAG>", () => {
   }
 });
 
-Deno.test("address 0 disables a listener; :port listens on all interfaces", () => {
+Deno.test("address 0 disables a listener; :port, 0.0.0.0:port and [::]:port listen on both families, as Go's tcp listener does", () => {
+  for (const host of ["", "0.0.0.0", "[::]", "::"]) {
+    const c = parseRunConfig([`--metrics-bind-address=${host}:9100`], noEnv);
+    assert.deepEqual(c.metricsBindAddress, { hostname: "::", port: 9100 }, host);
+  }
   const c = parseRunConfig([
     "--metrics-bind-address=0",
     "--health-probe-bind-address=127.0.0.1:9000",
