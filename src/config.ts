@@ -61,6 +61,8 @@ export interface OperatorConfig {
   readonly retryPeriodMs: number;
   readonly maxConcurrentReconciles: number;
   readonly gracefulShutdownTimeoutMs: number;
+  /** After SIGTERM, how long webhooks keep answering while the Service's endpoints drain. */
+  readonly shutdownWebhookDrainMs: number;
   /** Registry prefix that replaces the registry of every database image (air-gapped installs). */
   readonly imageRegistry: string | undefined;
   readonly logLevel: LevelName;
@@ -208,6 +210,14 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     help: "how long SIGTERM waits for in-flight reconciles",
   },
   {
+    flag: "shutdown-webhook-drain",
+    key: "shutdownWebhookDrainMs",
+    kind: "duration",
+    default: "5s",
+    min: 0,
+    help: "after SIGTERM, how long webhooks keep answering while endpoints drain; 0 disables",
+  },
+  {
     flag: "image-registry",
     key: "imageRegistry",
     kind: "string",
@@ -302,7 +312,7 @@ function describe(spec: FlagSpec): string {
     case "bool":
       return "accepted: true or false";
     case "duration":
-      return "accepted: a duration like 15s, 1m30s or 500ms";
+      return `accepted: a duration like 15s, 1m30s or 500ms${spec.min === 0 ? ", or 0" : ""}`;
     case "int":
       return `accepted: an integer from ${spec.min} to ${spec.max}`;
     case "port":
@@ -329,7 +339,8 @@ function convert(spec: FlagSpec, text: string, from: string, sources: ConfigSour
       throw bad(from, text, spec);
     case "duration": {
       const ms = parseDurationMs(text);
-      if (ms === undefined || ms <= 0) throw bad(from, text, spec);
+      // Durations are positive unless the flag says 0 (off) is accepted.
+      if (ms === undefined || ms < 0 || (ms === 0 && spec.min !== 0)) throw bad(from, text, spec);
       return ms;
     }
     case "int": {

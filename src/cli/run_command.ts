@@ -63,6 +63,7 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
       hostname: config.healthProbeBindAddress.hostname,
     },
     gracefulShutdownTimeoutMs: config.gracefulShutdownTimeoutMs,
+    webhookDrainMs: config.shutdownWebhookDrainMs,
     log: getLogger("manager"),
   });
   const server = await client.request<{ gitVersion: string }>("GET", "/version", {

@@ -13,8 +13,18 @@
  *   (distroless's `nonroot`), no privilege escalation, every capability
  *   dropped, `RuntimeDefault` seccomp, read-only root filesystem (the binary
  *   may write nothing anyway: see `tools/permissions.ts`).
- * - `terminationGracePeriodSeconds` is the graceful-shutdown timeout plus
- *   15 s, so SIGTERM's drain and Lease release finish before SIGKILL.
+ * - A rollout must not break admission (`failurePolicy: Fail`): a pod being
+ *   deleted stays in the webhook Service's endpoints until the
+ *   EndpointSlice change reaches kube-proxy and the apiserver. A native
+ *   `preStop` sleep of {@linkcode PRE_STOP_SLEEP_SECONDS} s (no shell in the
+ *   distroless image; Kubernetes 1.30+) holds SIGTERM back that long while
+ *   everything still serves; then `vigil run` stops leader work at once and
+ *   keeps its webhooks answering for `--shutdown-webhook-drain` (5 s), for
+ *   requests on connections the apiserver already holds.
+ * - `terminationGracePeriodSeconds` is the preStop sleep, plus the longer of
+ *   the graceful-shutdown timeout and the webhook drain (they run side by
+ *   side after SIGTERM), plus 15 s, so the drains and the Lease release
+ *   finish before SIGKILL.
  * - `--image-registry` goes through its environment twin, whose empty value
  *   `vigil run` reads as unset: one manifest shape with or without a mirror.
  *
@@ -31,8 +41,12 @@ import {
   WEBHOOK_TLS_SECRET,
 } from "./install_options.ts";
 
-/** Seconds Kubernetes waits after SIGTERM: the 30 s graceful shutdown plus headroom. */
-export const TERMINATION_GRACE_SECONDS = RUN_DEFAULTS.gracefulShutdownSeconds + 15;
+/** Seconds the kubelet's `preStop` sleep holds SIGTERM back while endpoints drain. */
+export const PRE_STOP_SLEEP_SECONDS = 5;
+
+/** Seconds Kubernetes allows from the start of `preStop` to SIGKILL. */
+export const TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS +
+  Math.max(RUN_DEFAULTS.gracefulShutdownSeconds, RUN_DEFAULTS.webhookDrainSeconds) + 15;
 
 /** The arguments after the image's `ENTRYPOINT ["/vigil", "run"]`. */
 export function operatorArgs(options: ResolvedInstallOptions): string[] {
@@ -64,6 +78,7 @@ function container(options: ResolvedInstallOptions) {
       { name: "health", containerPort: RUN_DEFAULTS.healthPort, protocol: "TCP" },
       { name: "webhook", containerPort: RUN_DEFAULTS.webhookPort, protocol: "TCP" },
     ],
+    lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
     livenessProbe: {
       httpGet: { path: "/healthz", port: "health" },
       initialDelaySeconds: 5,

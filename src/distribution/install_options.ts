@@ -119,12 +119,14 @@ export const RUN_DEFAULTS: {
   readonly webhookPort: number;
   readonly webhookCertDir: string;
   readonly gracefulShutdownSeconds: number;
+  readonly webhookDrainSeconds: number;
 } = {
   metricsPort: portOf(flagDefault("metrics-bind-address")),
   healthPort: portOf(flagDefault("health-probe-bind-address")),
   webhookPort: Number(flagDefault("webhook-port")),
   webhookCertDir: flagDefault("webhook-cert-dir"),
   gracefulShutdownSeconds: Number.parseInt(flagDefault("graceful-shutdown-timeout"), 10),
+  webhookDrainSeconds: Number.parseInt(flagDefault("shutdown-webhook-drain"), 10),
 };
 
 /** A plain Kubernetes object as the builders return it. */

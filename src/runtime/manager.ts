@@ -13,6 +13,12 @@
  *   while the lease is still renewed, releases the lease, stops the rest in
  *   reverse order; `start` resolves only then, with a {@link ManagerExit}
  *   saying why.
+ * - Webhooks keep serving for `webhookDrainMs` (0) counted from the moment a
+ *   stop began, whatever its cause, while leader-only work, other work and
+ *   caches stop; HTTP servers (probes, metrics) stop after the webhooks. A
+ *   terminating pod stays in its Service's endpoints for a moment after
+ *   SIGTERM, and with `failurePolicy: Fail` every admission request routed
+ *   to a closed listener fails a user's write.
  * - Losing the lease aborts leader-only work at once — its signal and its
  *   `abortNow` (reason {@link LeaderElectionLostError}), also in the middle
  *   of a graceful drain — and waits for it no longer (controller-runtime sets
@@ -64,6 +70,8 @@ export interface ManagerOptions {
   readonly probes?: { readonly port?: number; readonly hostname?: string } | false;
   /** Default 30 000 ms. */
   readonly gracefulShutdownTimeoutMs?: number;
+  /** How long webhooks keep serving after a stop began; default 0 (no drain). */
+  readonly webhookDrainMs?: number;
   readonly metrics?: RuntimeMetrics;
   readonly clock?: Clock;
   readonly log?: Logger;
@@ -90,6 +98,7 @@ export class Manager {
   readonly #stop = new AbortController();
   #elector: LeaderElector | undefined;
   #started = false;
+  #stoppingAt: number | undefined;
 
   constructor(options: ManagerOptions = {}) {
     this.#o = options;
@@ -132,6 +141,7 @@ export class Manager {
 
   /** Begins a graceful stop; `start` resolves when it is done. */
   stop(): void {
+    this.#stoppingAt ??= this.#clock.now();
     this.#stop.abort();
   }
 
@@ -170,6 +180,7 @@ export class Manager {
     } finally {
       this.stop();
       for (const { group, abort, running } of stops) {
+        if (group === "webhooks") await this.#drainWebhooks(Promise.all(running));
         abort.abort();
         await Promise.all(running);
         this.#log.debug("group stopped", { group });
@@ -231,6 +242,22 @@ export class Manager {
     });
     const outcome = await this.#elector.run(this.#stop.signal);
     return outcome.type === "lost";
+  }
+
+  /** Keeps webhooks serving until `webhookDrainMs` after the stop began (or they ended). */
+  async #drainWebhooks(running: Promise<unknown>): Promise<void> {
+    const drainMs = this.#o.webhookDrainMs ?? 0;
+    const leftMs = (this.#stoppingAt ?? this.#clock.now()) + drainMs - this.#clock.now();
+    if (drainMs <= 0 || leftMs <= 0) return;
+    this.#log.info("webhooks keep serving while endpoints drain", { drainMs, leftMs });
+    let timer: number | undefined;
+    await Promise.race([
+      running,
+      new Promise<void>((resolve) => {
+        timer = this.#clock.setTimeout(resolve, leftMs);
+      }),
+    ]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
   }
 
   /** Waits for `work` until `ms` pass or `cut` aborts (then no longer). */

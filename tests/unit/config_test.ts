@@ -25,6 +25,7 @@ Deno.test("defaults match controller-runtime's and client-go's", () => {
   assert.equal(c.renewDeadlineMs, 10_000);
   assert.equal(c.retryPeriodMs, 2_000);
   assert.equal(c.gracefulShutdownTimeoutMs, 30_000);
+  assert.equal(c.shutdownWebhookDrainMs, 5_000);
   assert.equal(c.logLevel, "INFO");
   assert.equal(c.kubeconfig, undefined);
 });
@@ -100,6 +101,19 @@ Deno.test("a bad duration names the flag, the value and the accepted form", () =
   );
   fails(["--retry-period=-2s"], /"-2s" for --retry-period/);
   fails(["--graceful-shutdown-timeout=0"], /"0" for --graceful-shutdown-timeout/);
+});
+
+Deno.test("the webhook drain accepts 0 (off), which other durations refuse", () => {
+  assert.equal(parseRunConfig(["--shutdown-webhook-drain=0"], noEnv).shutdownWebhookDrainMs, 0);
+  assert.equal(
+    parseRunConfig([], { env: (n) => n === "VIGIL_SHUTDOWN_WEBHOOK_DRAIN" ? "2500ms" : undefined })
+      .shutdownWebhookDrainMs,
+    2_500,
+  );
+  fails(
+    ["--shutdown-webhook-drain=-1s"],
+    /"-1s" for --shutdown-webhook-drain \(accepted: .*or 0\)/,
+  );
 });
 
 Deno.test("a bad bool names the flag and accepts only true or false", () => {

@@ -86,6 +86,21 @@ Deno.test("two replicas with leader election spread over nodes, kept by a PodDis
   );
 });
 
+Deno.test("a terminating operator pod keeps answering webhooks: a preStop sleep, then the in-process drain, all inside the grace period", () => {
+  const seconds = (flag: string) => parseInt(flagDefault(flag));
+  const preStop = container.lifecycle?.preStop?.sleep?.seconds;
+  assert.ok(Number.isInteger(preStop) && preStop > 0, "a preStop sleep (no shell in distroless)");
+  assert.ok(seconds("shutdown-webhook-drain") > 0, "vigil run drains webhooks after SIGTERM");
+  // The kubelet runs preStop before SIGTERM; after it, the webhook drain and the leader's
+  // graceful stop run side by side; the grace period counts from the start of preStop.
+  const needed = preStop +
+    Math.max(seconds("graceful-shutdown-timeout"), seconds("shutdown-webhook-drain"));
+  assert.ok(
+    pod.terminationGracePeriodSeconds >= needed + 10,
+    `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} < ${needed} + 10 s`,
+  );
+});
+
 Deno.test("no role grants a wildcard verb, resource or API group", () => {
   for (const role of [...byKind("ClusterRole"), ...byKind("Role")] as Json[]) {
     for (const rule of role.rules) {
