@@ -21,6 +21,7 @@ import { KubeClient, loadKubeConfig } from "../../../src/kube/mod.ts";
 import { Informer } from "../../../src/runtime/mod.ts";
 import {
   CaBundleInjector,
+  type ConversionHandler,
   generateSelfSigned,
   parseCertificatePair,
   staticCertSource,
@@ -34,13 +35,25 @@ export interface DatabaseWebhooks {
   readonly client: KubeClient;
   /** Label `vigil.dev/webhook-test=<id>` puts a namespace under the admission webhooks. */
   readonly namespaceLabel: string;
-  /** Creates a namespace under the admission webhooks. */
-  createNamespace(prefix: string): Promise<string>;
+  /**
+   * Creates a namespace, under the admission webhooks unless `admission` is
+   * false (conversion is cluster-wide either way); `stop()` deletes it.
+   */
+  createNamespace(prefix: string, options?: { admission?: boolean }): Promise<string>;
   stop(): Promise<void>;
 }
 
+/** Options of {@linkcode startDatabaseWebhooks}. */
+export interface DatabaseWebhooksOptions {
+  /** Sees every ConversionReview's objects before Vigil's handler converts them. */
+  onConversion?: (objects: readonly Record<string, unknown>[], desiredAPIVersion: string) => void;
+}
+
 /** Installs the CRD, serves Vigil's three Database webhooks on loopback and wires them in. */
-export async function startDatabaseWebhooks(plane: SharedPlane): Promise<DatabaseWebhooks> {
+export async function startDatabaseWebhooks(
+  plane: SharedPlane,
+  options: DatabaseWebhooksOptions = {},
+): Promise<DatabaseWebhooks> {
   await installDatabaseCrd(plane);
   const { kubeConfig } = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
   const client = new KubeClient(kubeConfig);
@@ -65,7 +78,13 @@ export async function startDatabaseWebhooks(plane: SharedPlane): Promise<Databas
         storageClassLookup(() => classes.store.list() as StorageClassObject[]),
       ),
     )
-    .registerConversion(DATABASE_WEBHOOK_PATHS.convert, convertDatabaseHandler());
+    .registerConversion(DATABASE_WEBHOOK_PATHS.convert, observed(convertDatabaseHandler()));
+  function observed(handler: ConversionHandler): ConversionHandler {
+    return (objects, desiredAPIVersion, signal) => {
+      options.onConversion?.(objects, desiredAPIVersion);
+      return handler(objects, desiredAPIVersion, signal);
+    };
+  }
   const running = Promise.all([classes.start(stopping.signal), server.start(stopping.signal)]);
   const id = crypto.randomUUID().slice(0, 8);
   const configName = `vigil-test-${id}`;
@@ -102,11 +121,13 @@ export async function startDatabaseWebhooks(plane: SharedPlane): Promise<Databas
   return {
     client,
     namespaceLabel: `vigil.dev/webhook-test=${id}`,
-    async createNamespace(prefix) {
+    async createNamespace(prefix, { admission = true } = {}) {
       const ns = `${prefix}-${id}`;
       await plane.kubectlOk(["create", "namespace", ns]);
       namespaces.push(ns);
-      await plane.kubectlOk(["label", "namespace", ns, `vigil.dev/webhook-test=${id}`]);
+      if (admission) {
+        await plane.kubectlOk(["label", "namespace", ns, `vigil.dev/webhook-test=${id}`]);
+      }
       return ns;
     },
     stop,
