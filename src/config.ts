@@ -63,6 +63,8 @@ export interface OperatorConfig {
   readonly gracefulShutdownTimeoutMs: number;
   /** After SIGTERM, how long webhooks keep answering while the Service's endpoints drain. */
   readonly shutdownWebhookDrainMs: number;
+  /** How long start-up keeps retrying an unreachable API server before exiting 1. */
+  readonly startupTimeoutMs: number;
   /** Registry prefix that replaces the registry of every database image (air-gapped installs). */
   readonly imageRegistry: string | undefined;
   readonly logLevel: LevelName;
@@ -216,6 +218,13 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     default: "5s",
     min: 0,
     help: "after SIGTERM, how long webhooks keep answering while endpoints drain; 0 disables",
+  },
+  {
+    flag: "startup-timeout",
+    key: "startupTimeoutMs",
+    kind: "duration",
+    default: "2m",
+    help: "how long start-up retries an unreachable API server (with backoff) before exiting 1",
   },
   {
     flag: "image-registry",

@@ -4,9 +4,12 @@
  * or SIGINT.
  *
  * Exit codes: 0 after a graceful stop; 2 when the flags name what the
- * process is not granted (see grants.ts); 1 when a runnable failed or the lease
- * was lost (client-go's advice: a leader that lost its lease must not go on
- * acting; the Deployment restarts it as a follower).
+ * process is not granted (see grants.ts); 1 when the API server stayed
+ * unreachable for `--startup-timeout` (api_server_gate.ts), a runnable failed,
+ * or the lease was lost (controller-runtime's and client-go's choice: a
+ * leader that lost its lease must not go on acting; the Deployment restarts
+ * it as a follower). Webhooks serve on every replica whatever its
+ * leadership, so the other replica's keep answering meanwhile.
  *
  * @module
  */
@@ -20,6 +23,7 @@ import { VERSION } from "../version.ts";
 import { createDatabaseController } from "../controller/mod.ts";
 import { DatabaseWebhookRunnable } from "./webhook_runnable.ts";
 import { checkApiServerGrant, checkListenerGrants } from "./grants.ts";
+import { ApiServerGate } from "./api_server_gate.ts";
 
 /**
  * Runs the operator; resolves with the process exit code once it has stopped.
@@ -66,15 +70,22 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
     webhookDrainMs: config.shutdownWebhookDrainMs,
     log: getLogger("manager"),
   });
-  const server = await client.request<{ gitVersion: string }>("GET", "/version", {
-    timeoutMs: 10_000,
-  });
-  log.info("connected", {
-    version: VERSION,
+  // In the first group, beside the probe server: probes answer while start-up waits for a
+  // control plane that blips, and nothing that needs the API server starts before it answers.
+  const apiServer = new ApiServerGate(client, {
     server: loaded.server,
-    serverVersion: server.gitVersion,
-    source: loaded.source,
+    timeoutMs: config.startupTimeoutMs,
+    log,
+    onConnected: (serverVersion) =>
+      log.info("connected", {
+        version: VERSION,
+        server: loaded.server,
+        serverVersion,
+        source: loaded.source,
+      }),
   });
+  manager.add(apiServer, { group: "httpServers" });
+  manager.readyz.add("api-server", apiServer.check);
 
   const metricsAddress = config.metricsBindAddress;
   if (

@@ -65,7 +65,8 @@ export function startVigil(options: VigilProcessOptions): VigilProcess {
       "--log-format=json",
       ...(options.args ?? []),
     ],
-    env: { ...options.env, NO_COLOR: "1" },
+    // A short webhook drain keeps the suite fast; the drain's own test sets its length.
+    env: { VIGIL_SHUTDOWN_WEBHOOK_DRAIN: "1s", ...options.env, NO_COLOR: "1" },
     clearEnv: true,
     stdin: "null",
     stdout: "null",

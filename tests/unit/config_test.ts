@@ -26,6 +26,7 @@ Deno.test("defaults match controller-runtime's and client-go's", () => {
   assert.equal(c.retryPeriodMs, 2_000);
   assert.equal(c.gracefulShutdownTimeoutMs, 30_000);
   assert.equal(c.shutdownWebhookDrainMs, 5_000);
+  assert.equal(c.startupTimeoutMs, 120_000);
   assert.equal(c.logLevel, "INFO");
   assert.equal(c.kubeconfig, undefined);
 });
@@ -114,6 +115,7 @@ Deno.test("the webhook drain accepts 0 (off), which other durations refuse", () 
     ["--shutdown-webhook-drain=-1s"],
     /"-1s" for --shutdown-webhook-drain \(accepted: .*or 0\)/,
   );
+  fails(["--startup-timeout=0"], /"0" for --startup-timeout/);
 });
 
 Deno.test("a bad bool names the flag and accepts only true or false", () => {

@@ -43,3 +43,9 @@ Deno.test("vigil loads none of client-node at start (its generated API is ~85 MB
   const heavy = [...graph].filter((s) => /^npm:\/?(@kubernetes\/client-node|undici)@/.test(s));
   assert.deepEqual(heavy, [], "auth plugins are imported on first use, with await import()");
 });
+
+Deno.test("vigil loads the X.509 builder only when self-signed mode generates a certificate", async () => {
+  const graph = await staticGraph();
+  const heavy = [...graph].filter((s) => /^npm:\/?(@peculiar\/x509|reflect-metadata)@/.test(s));
+  assert.deepEqual(heavy, [], "cert-manager's directory mode never builds a certificate");
+});
