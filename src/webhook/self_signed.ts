@@ -3,12 +3,18 @@
  *
  * For development and for running the operator outside a cluster; production
  * uses cert-manager. Keys are ECDSA P-256 made with WebCrypto; certificates are
- * built with `@peculiar/x509`.
+ * built with `@peculiar/x509`, loaded on first use: with cert-manager's
+ * certificates Vigil never builds one, and the library and its
+ * `reflect-metadata` cost ~12 MiB resident.
  *
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
+
+async function loadX509(): Promise<typeof X509> {
+  await import("reflect-metadata"); // @peculiar/x509's decorators need it first
+  return await import("@peculiar/x509");
+}
 
 /** Options of {@linkcode generateSelfSigned}. */
 export interface SelfSignedOptions {
@@ -70,6 +76,7 @@ export async function generateSelfSigned(
   if (dnsNames.length === 0 && ipAddresses.length === 0) {
     throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
   }
+  const x509 = await loadX509();
   const now = (options.now ?? (() => new Date()))().getTime();
   const notBefore = new Date(now - BACKDATE_MS);
   const caKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
@@ -92,7 +99,7 @@ export async function generateSelfSigned(
   });
 
   const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
-  const names: x509.JsonGeneralName[] = [
+  const names: X509.JsonGeneralName[] = [
     ...dnsNames.map((value) => ({ type: "dns" as const, value })),
     ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
   ];
@@ -148,7 +155,7 @@ async function writeAtomically(path: string, data: string, mode: number): Promis
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = await crypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(der, "PRIVATE KEY") + "\n";
+  return (await loadX509()).PemConverter.encode(der, "PRIVATE KEY") + "\n";
 }
 
 function randomSerial(): string {
