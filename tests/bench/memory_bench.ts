@@ -7,7 +7,9 @@
  * (`Deno.memoryUsage()` after a full GC), read through
  * `_vigil_memory_probe.ts`.
  *
- * Usage: `deno run -A tests/bench/memory_bench.ts [idleMs]` (default 10 000).
+ * Usage: `deno run -A tests/bench/memory_bench.ts [idleMs [admin.kubeconfig]]`
+ * (default 10 000 ms, and an apiserver plane of its own; a given plane must
+ * have the Database CRD installed).
  */
 import { startPlane } from "../support/plane.ts";
 import { startVigil } from "../support/vigil_process.ts";
@@ -38,20 +40,25 @@ async function waitReady(port: number, what: () => string): Promise<void> {
   throw new Error(`Cannot see /readyz pass within 60 s:\n${what()}`);
 }
 
-const plane = await startPlane({ mode: "apiserver" });
+const given = Deno.args[1];
+const plane = given === undefined ? await startPlane({ mode: "apiserver" }) : undefined;
+const kubeconfigPath = given ?? plane!.kubeconfigPath;
+const server: string = JSON.parse(Deno.readTextFileSync(kubeconfigPath)).clusters[0].cluster.server;
 const certDir = await Deno.makeTempDir({ prefix: "vigil-memory-certs-" });
 try {
-  const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
-  crd.spec.conversion = { strategy: "None" };
-  await plane.kubectlOk(["apply", "--server-side", "-f", "-"], { stdin: JSON.stringify(crd) });
-  await plane.kubectlOk(["wait", "--for=condition=Established", "crd/databases.vigil.dev"]);
+  if (plane !== undefined) {
+    const crd = structuredClone(buildCrd()) as { spec: { conversion?: unknown } };
+    crd.spec.conversion = { strategy: "None" };
+    await plane.kubectlOk(["apply", "--server-side", "-f", "-"], { stdin: JSON.stringify(crd) });
+    await plane.kubectlOk(["wait", "--for=condition=Established", "crd/databases.vigil.dev"]);
+  }
   await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
   const flags = [`--webhook-cert-dir=${certDir}`, "--leader-election-namespace=default"];
 
   // 1. The real entry point, under the compiled binary's permissions.
   const vigil = startVigil({
-    server: plane.server,
-    kubeconfig: plane.kubeconfigPath,
+    server,
+    kubeconfig: kubeconfigPath,
     read: [certDir],
     args: flags,
   });
@@ -72,7 +79,7 @@ try {
       "--allow-all",
       "--v8-flags=--expose-gc",
       new URL("./_vigil_memory_probe.ts", import.meta.url).pathname,
-      `--kubeconfig=${plane.kubeconfigPath}`,
+      `--kubeconfig=${kubeconfigPath}`,
       "--health-probe-bind-address=127.0.0.1:18081",
       "--metrics-bind-address=0",
       "--webhook-port=19443",
@@ -119,5 +126,5 @@ try {
   );
 } finally {
   await Deno.remove(certDir, { recursive: true }).catch(() => {});
-  await plane.stop();
+  await plane?.stop();
 }
