@@ -1,11 +1,13 @@
 /**
  * How large a review the webhook server takes (issue 10 item 11).
  *
- * The apiserver sends every item of a LIST in one ConversionReview, so a
- * `kubectl get` through a non-storage version of 1,500 Databases is a
- * multi-megabyte body; an AdmissionReview carries an object and its old
- * version, each up to the apiserver's 3 MiB request limit. Bodies up to the
- * documented bounds must be answered, larger ones refused with 413 naming the
+ * An AdmissionReview carries an object and, on UPDATE, its old version,
+ * each up to the apiserver's 3 MiB request limit; the apiserver's webhook
+ * converter sends every item of a list it is handed in one ConversionReview
+ * (Kubernetes 1.37 hands it one object at a time; see
+ * `tests/cluster/webhook/large_list_conversion_test.ts`). Bodies up to the
+ * documented bounds (controller-runtime's 7 MiB for admission, 128 MiB for
+ * conversion) must be answered, larger ones refused with 413 naming the
  * bound, without reading past it.
  *
  * @module
