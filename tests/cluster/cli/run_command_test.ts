@@ -88,6 +88,8 @@ Deno.test("vigil run under the binary's permission flags serves webhooks, probes
 
 Deno.test("/readyz fails until a certificate appears in the cert-manager directory, then passes", async () => {
   const plane = await sharedPlane();
+  // The Database cache must be able to sync whichever test ran before.
+  await installDatabaseCrd(plane);
   await withNamespace(plane, "cli-certdir", async (ns) => {
     const certDir = await Deno.makeTempDir({ prefix: "vigil-serving-certs-" });
     const vigil = startVigil({
