@@ -9,14 +9,25 @@ import type { Condition } from "../database/mod.ts";
 
 /** A condition as computed, before its transition time is known. */
 export interface ConditionInput {
-  readonly type: "Ready" | "Available" | "Progressing" | "Degraded";
+  readonly type: (typeof CONDITION_ORDER)[number];
   readonly status: "True" | "False" | "Unknown";
   readonly reason: string;
   readonly message: string;
 }
 
-/** The order conditions are written in (stable, so an unchanged status compares equal). */
-export const CONDITION_ORDER = ["Ready", "Available", "Progressing", "Degraded"] as const;
+/**
+ * The order conditions are written in (stable, so an unchanged status compares
+ * equal). The first four are always there; `Resizing` once the storage has
+ * been grown, `BackupFailed` while backups are scheduled.
+ */
+export const CONDITION_ORDER = [
+  "Ready",
+  "Available",
+  "Progressing",
+  "Degraded",
+  "Resizing",
+  "BackupFailed",
+] as const;
 
 /**
  * Merges computed conditions with the previous ones: each keeps its previous

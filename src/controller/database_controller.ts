@@ -36,6 +36,8 @@ export const OWNED_KINDS: ReadonlyArray<readonly [apiVersion: string, kind: stri
   ["batch/v1", "CronJob"],
   ["v1", "PersistentVolumeClaim"],
   ["v1", "Pod"],
+  // The backup CronJob's runs: they carry the job template's labels.
+  ["batch/v1", "Job"],
 ];
 
 /** Kinds whose objects carry a controller owner reference to the Database. */
@@ -59,7 +61,11 @@ export interface DatabaseControllerOptions {
   /** `source.host` of events (the leader identity). */
   readonly identity?: string;
   readonly storageClassExists?: (name: string) => boolean | undefined;
+  /** A StorageClass's `allowVolumeExpansion`; undefined when unknown. */
+  readonly storageClassAllowsExpansion?: (name: string) => boolean | undefined;
   readonly cleanupTimeoutMs?: number;
+  /** How long a replaced replica may take to become Ready before its rollout stops; default 300 000 ms. */
+  readonly replicaReadyTimeoutMs?: number;
 }
 
 /** What {@link createDatabaseController} builds: add every part to the manager. */
@@ -105,12 +111,18 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
       databases: databases.store,
       owned: stores,
       ...(o.storageClassExists === undefined ? {} : { storageClassExists: o.storageClassExists }),
+      ...(o.storageClassAllowsExpansion === undefined
+        ? {}
+        : { storageClassAllowsExpansion: o.storageClassAllowsExpansion }),
     },
     applier: new Applier(o.client),
     client: o.client,
     events,
     ...(o.registryPrefix === undefined ? {} : { registryPrefix: o.registryPrefix }),
     ...(o.cleanupTimeoutMs === undefined ? {} : { cleanupTimeoutMs: o.cleanupTimeoutMs }),
+    ...(o.replicaReadyTimeoutMs === undefined
+      ? {}
+      : { replicaReadyTimeoutMs: o.replicaReadyTimeoutMs }),
   });
   const controller = new Controller({
     name: "database",
@@ -129,7 +141,7 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
   return { informers: [databases, ...owned.values()], controller, events, reconciler };
 }
 
-/** PVCs and pods carry no owner reference to the Database: map them by instance label. */
+/** PVCs, pods and Jobs carry no owner reference to the Database: map them by instance label. */
 const byInstanceLabel: MapFunc<KubeObject> = (obj) => {
   const name = obj.metadata?.labels?.["app.kubernetes.io/instance"];
   const namespace = obj.metadata?.namespace;

@@ -20,7 +20,7 @@
  * @module
  */
 import { DatabaseV1Schema, type DefaultedDatabaseV1, defaultVersion, V1 } from "../database/mod.ts";
-import { InvalidError, type KubeClient, NotFoundError } from "../kube/mod.ts";
+import { ForbiddenError, InvalidError, type KubeClient, NotFoundError } from "../kube/mod.ts";
 import type {
   Clock,
   EventRecorder,
@@ -38,9 +38,18 @@ import {
   matchesLive,
   withAppliedHash,
 } from "./apply/mod.ts";
-import { computeStatus, type PermanentFailure, progressOnly } from "./database_status.ts";
-import { cleanupStep, type OwnedIndex } from "./cleanup.ts";
 import {
+  computeStatus,
+  type PermanentFailure,
+  progressOnly,
+  type StatusObservation,
+  type StoppedRollout,
+} from "./database_status.ts";
+import { cleanupStep, type OwnedIndex } from "./cleanup.ts";
+import { backupState } from "./backup_status.ts";
+import { changedConfigKeys } from "./config_diff.ts";
+import {
+  BACKUP_COMPONENT,
   CONFIG_HASH_ANNOTATION,
   desiredState,
   endpoints,
@@ -49,14 +58,35 @@ import {
   passwordOf,
   selectorLabels,
 } from "./desired/mod.ts";
-import { claimTemplateStorage, type LiveStatefulSet } from "./observed_kinds.ts";
+import {
+  claimTemplateStorage,
+  type LiveJob,
+  type LivePersistentVolumeClaim,
+  type LivePod,
+  type LiveStatefulSet,
+  rolloutPod,
+  rolloutStatefulSet,
+} from "./observed_kinds.ts";
 import { RecentWrites } from "./recent_writes.ts";
+import { type ResizePlan, resizePlan } from "./resize_plan.ts";
+import {
+  nextRolloutStep,
+  parseDuration,
+  type RolloutPod,
+  type RolloutStep,
+} from "./rollout_step.ts";
 import { stableJson } from "./stable_json.ts";
+import { rolloutStartEvents, statusTransitionEvents } from "./transition_events.ts";
 
 /** The finalizer Vigil puts on every Database it runs. */
 export const CLEANUP_FINALIZER = "vigil.dev/cleanup";
 /** Set to `"true"` to stop all changes to a Database's objects. */
 export const PAUSED_ANNOTATION = "vigil.dev/paused";
+/**
+ * How long a replaced replica may take to become Ready before its rollout
+ * stops, as a Go duration (`90s`, `5m`); overrides the operator's default.
+ */
+export const READY_TIMEOUT_ANNOTATION = "vigil.dev/replica-ready-timeout";
 
 /** The Database resource (storage version). */
 export const DATABASE_RESOURCE: Resource = {
@@ -74,6 +104,8 @@ export interface ReconcilerCaches {
   readonly owned: ReadonlyMap<string, Store<KubeObject>>;
   /** Whether a StorageClass exists (undefined: unknown, do not judge). */
   readonly storageClassExists?: (name: string) => boolean | undefined;
+  /** A StorageClass's `allowVolumeExpansion` (undefined: unknown, try and see). */
+  readonly storageClassAllowsExpansion?: (name: string) => boolean | undefined;
 }
 
 /** Options of {@link DatabaseReconciler}. */
@@ -95,6 +127,11 @@ export interface DatabaseReconcilerOptions {
   readonly progressBatchMs?: number;
   /** Poll interval while cleanup waits for pods to go; default 2 000 ms. */
   readonly cleanupPollMs?: number;
+  /**
+   * How long a replica replaced by a rollout may take to become Ready before
+   * the rollout stops; default 300 000 ms (per Database: {@link READY_TIMEOUT_ANNOTATION}).
+   */
+  readonly replicaReadyTimeoutMs?: number;
   readonly clock?: Clock;
 }
 
@@ -107,6 +144,10 @@ export class DatabaseReconciler {
   /** Since when a progress-only status change has been waiting, by Database key. */
   readonly #progressSince = new Map<string, number>();
   readonly #refused = new Map<string, { hash: string; failure: PermanentFailure }>();
+  /** PVC growths the API server refused (class cannot expand), as `namespace/claim=size`. */
+  readonly #refusedGrowth = new Set<string>();
+  /** Uids of pods and StatefulSets this process deleted, until the cache shows it (ms). */
+  readonly #deleted = new Map<string, number>();
 
   constructor(options: DatabaseReconcilerOptions) {
     this.#o = options;
@@ -147,18 +188,208 @@ export class DatabaseReconciler {
     const password = passwordOf(this.#live("Secret", namespace, names.credentials)) ??
       generatePassword();
     const claimStorage = claimTemplateStorage(liveSts);
-    const desired = desiredState(db, {
+    const options = {
       password,
       ...(this.#o.registryPrefix === undefined ? {} : { registryPrefix: this.#o.registryPrefix }),
       ...(claimStorage === undefined ? {} : { claimTemplateStorage: claimStorage }),
+    };
+    const livePartition = liveSts?.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+    let desired = desiredState(db, { ...options, partition: livePartition });
+    const desiredSts = desired.apply.find((o) => o.kind === "StatefulSet")!;
+    const pods = this.#podsOf(db);
+    const step = nextRolloutStep({
+      replicas: db.spec.replicas,
+      statefulSet: liveSts === undefined ? undefined : rolloutStatefulSet(liveSts),
+      templateChanged: liveSts !== undefined && !templateMatches(desiredSts, liveSts),
+      pods,
+      nowMs: this.#clock.now(),
+      readyTimeoutMs: this.#readyTimeoutMs(raw),
+    });
+    if (step.partition !== livePartition) {
+      desired = desiredState(db, { ...options, partition: step.partition });
+    }
+    const claims = this.#claimsOf(db);
+    const plan = resizePlan({
+      desired: db.spec.storageSize,
+      claims: claims.map((c) => ({
+        name: c.metadata?.name ?? "",
+        request: c.spec?.resources?.requests?.storage,
+        capacity: c.status?.capacity?.storage,
+        storageClassName: c.spec?.storageClassName,
+      })),
+      claimTemplateStorage: claimStorage,
+      statefulSetIdle: step.type === "idle" && liveSts?.metadata?.deletionTimestamp === undefined,
+      allowsExpansion: (name) => this.#o.caches.storageClassAllowsExpansion?.(name),
+      refused: (claim, size) => this.#refusedGrowth.has(`${namespace}/${claim}=${size}`),
     });
 
     let applyFailure: PermanentFailure | undefined;
     if (!paused && failure === undefined) {
-      applyFailure = await this.#applyAll(db, desired.apply, desired.remove, liveSts, ctx);
+      // While the StatefulSet is deleted to be recreated, it is not applied.
+      const holdSts = liveSts?.metadata?.deletionTimestamp !== undefined ||
+        plan.recreateStatefulSet;
+      applyFailure = await this.#applyAll(
+        db,
+        holdSts ? desired.apply.filter((o) => o.kind !== "StatefulSet") : desired.apply,
+        desired.remove,
+        liveSts,
+        ctx,
+        step,
+      );
+      if (applyFailure === undefined) await this.#day2(db, step, plan, liveSts, ctx);
     }
-    return await this.#writeStatus(db, desired.configHash, failure ?? applyFailure, ctx, paused);
+    const result = await this.#writeStatus(db, desired.configHash, failure ?? applyFailure, ctx, {
+      paused,
+      stoppedRollout: paused ? undefined : this.#stopped(db, step, desiredSts),
+      storage: {
+        desired: db.spec.storageSize,
+        resizing: plan.resizing,
+        blocked: blockedMessage(db, plan),
+      },
+      ...(db.spec.backupSchedule === undefined
+        ? {}
+        : { backup: backupState(this.#jobsOf(db), db.status?.lastBackupTime) }),
+    }, { pods: pods.length });
+    const recheck = !paused && step.type === "wait" ? step.recheckAfterMs : undefined;
+    if (recheck === undefined) return result;
+    // A little past the deadline, so the next look sees it passed.
+    const after = recheck + 100;
+    return { requeueAfterMs: Math.min(result.requeueAfterMs ?? after, after) };
   };
+
+  /** The I/O of a rollout step and a resize plan besides the applies. */
+  async #day2(
+    db: DefaultedDatabaseV1,
+    step: RolloutStep,
+    plan: ResizePlan,
+    liveSts: LiveStatefulSet | undefined,
+    ctx: ReconcileContext,
+  ): Promise<void> {
+    const namespace = db.metadata?.namespace ?? "";
+    if (step.type === "replace" && !this.#recentlyDeleted(step.uid)) {
+      await this.#o.applier.delete(
+        { apiVersion: "v1", kind: "Pod", namespace, name: step.pod, uid: step.uid },
+        { signal: ctx.signal },
+      );
+      this.#deleted.set(step.uid, this.#clock.now());
+      ctx.log.info("deleted a replica stuck on an old revision", { pod: step.pod });
+    }
+    for (const claim of plan.patch) {
+      const key = `${namespace}/${claim}=${db.spec.storageSize}`;
+      try {
+        const written = await this.#o.client.request(
+          "PATCH",
+          resourcePath(PVC_RESOURCE, { namespace, name: claim }),
+          {
+            contentType: "application/merge-patch+json",
+            body: { spec: { resources: { requests: { storage: db.spec.storageSize } } } },
+            signal: ctx.signal,
+          },
+        );
+        this.#recent.record("PersistentVolumeClaim", written as KubeObject);
+        ctx.log.info("growing a volume", { claim, size: db.spec.storageSize });
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        // The class cannot expand (the PersistentVolumeClaimResize admission
+        // plugin answers Forbidden): never ask again for this claim and size.
+        if (err instanceof ForbiddenError || err instanceof InvalidError) {
+          this.#refusedGrowth.add(key);
+          ctx.log.info("volume growth refused", { claim, reason: (err as Error).message });
+          continue;
+        }
+        throw err;
+      }
+    }
+    const uid = liveSts?.metadata?.uid;
+    if (plan.recreateStatefulSet && uid !== undefined && !this.#recentlyDeleted(uid)) {
+      // Orphan: the pods keep running and the recreated StatefulSet adopts them.
+      await this.#o.applier.delete(
+        {
+          apiVersion: "apps/v1",
+          kind: "StatefulSet",
+          namespace,
+          name: liveSts?.metadata?.name ?? "",
+          uid,
+        },
+        { signal: ctx.signal, propagationPolicy: "Orphan" },
+      );
+      this.#deleted.set(uid, this.#clock.now());
+      ctx.log.info("recreating the StatefulSet for its new claim size", {
+        size: db.spec.storageSize,
+      });
+    }
+  }
+
+  /** Whether this process deleted the object with `uid` in the last 30 s. */
+  #recentlyDeleted(uid: string): boolean {
+    const now = this.#clock.now();
+    for (const [k, at] of this.#deleted) if (now - at > 30_000) this.#deleted.delete(k);
+    return this.#deleted.has(uid);
+  }
+
+  #readyTimeoutMs(db: KubeObject): number {
+    const text = db.metadata?.annotations?.[READY_TIMEOUT_ANNOTATION];
+    const parsed = text === undefined ? undefined : parseDuration(text);
+    return parsed ?? this.#o.replicaReadyTimeoutMs ?? 300_000;
+  }
+
+  /** The stopped rollout of a `stuck` step, in words naming the pod, version and what was seen. */
+  #stopped(
+    db: DefaultedDatabaseV1,
+    step: RolloutStep,
+    desiredSts: KubeObject,
+  ): StoppedRollout | undefined {
+    if (step.type !== "stuck") return undefined;
+    const { pod, seen } = step.stuck;
+    const image = imageOf(desiredSts);
+    const version = db.spec.version ?? "";
+    const current = db.status?.currentVersion;
+    if (current !== undefined && current !== version) {
+      return {
+        reason: "UpgradeFailed",
+        message: `${pod} did not become Ready on ${version} (${image}): ${seen}. ` +
+          `The upgrade is stopped; the other replicas stay on ${current}. ` +
+          `Set spec.version back to ${current} to roll ${pod} back.`,
+      };
+    }
+    return {
+      reason: "RolloutFailed",
+      message: `${pod} did not become Ready with the new pod template (${image}): ${seen}. ` +
+        "The rollout is stopped; the other replicas keep the previous template. " +
+        `Revert the change to roll ${pod} back.`,
+    };
+  }
+
+  #podsOf(db: DefaultedDatabaseV1): RolloutPod[] {
+    const namespace = db.metadata?.namespace ?? "";
+    const sts = objectNames(db).statefulSet;
+    const out: RolloutPod[] = [];
+    for (const p of this.#o.caches.owned.get("Pod")?.byIndex("namespace", namespace) ?? []) {
+      if (!isPodOf(p, db)) continue;
+      const pod = rolloutPod(p as LivePod, sts);
+      if (pod === undefined) continue;
+      out.push(this.#recentlyDeleted(pod.uid) ? { ...pod, terminating: true } : pod);
+    }
+    return out;
+  }
+
+  #claimsOf(db: DefaultedDatabaseV1): LivePersistentVolumeClaim[] {
+    const namespace = db.metadata?.namespace ?? "";
+    return (this.#o.caches.owned.get("PersistentVolumeClaim")?.byIndex("namespace", namespace) ??
+      [])
+      .filter((p) => isDataClaimOf(p, db))
+      .map((p) =>
+        this.#recent.newest("PersistentVolumeClaim", namespace, p.metadata?.name ?? "", p) ?? p
+      ) as LivePersistentVolumeClaim[];
+  }
+
+  #jobsOf(db: DefaultedDatabaseV1): LiveJob[] {
+    const namespace = db.metadata?.namespace ?? "";
+    return (this.#o.caches.owned.get("Job")?.byIndex("namespace", namespace) ?? []).filter((j) =>
+      j.metadata?.labels?.["app.kubernetes.io/instance"] === db.metadata?.name &&
+      j.metadata?.labels?.["app.kubernetes.io/component"] === BACKUP_COMPONENT
+    ) as LiveJob[];
+  }
 
   /** A problem visible before any write: one that retrying cannot fix. */
   #precheck(db: DefaultedDatabaseV1): PermanentFailure | undefined {
@@ -179,9 +410,17 @@ export class DatabaseReconciler {
     remove: ReadonlyArray<{ apiVersion: string; kind: string; name: string }>,
     liveSts: LiveStatefulSet | undefined,
     ctx: ReconcileContext,
+    step: RolloutStep,
   ): Promise<PermanentFailure | undefined> {
     const namespace = db.metadata?.namespace ?? "";
     const created: string[] = [];
+    // Before the ConfigMap is applied: the parameters a rollout changes.
+    const names = objectNames(db);
+    const liveConfig = this.#live("ConfigMap", namespace, names.config)?.data;
+    const desiredConfig = apply.find((o) => o.kind === "ConfigMap")?.data;
+    const changedKeys = isStringMap(liveConfig) && isStringMap(desiredConfig)
+      ? changedConfigKeys(liveConfig, desiredConfig)
+      : [];
     for (const obj of apply) {
       const kind = obj.kind ?? "";
       const name = obj.metadata?.name ?? "";
@@ -192,7 +431,9 @@ export class DatabaseReconciler {
       const hash = desired.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] ?? "";
       const refused = this.#refused.get(key);
       if (refused?.hash === hash) return refused.failure;
-      if (kind === "StatefulSet" && live !== undefined) this.#stsTransitions(db, liveSts, desired);
+      if (kind === "StatefulSet" && live !== undefined) {
+        this.#stsTransitions(db, liveSts, desired, step, changedKeys);
+      }
       try {
         const written = await this.#o.applier.apply(desired, { signal: ctx.signal });
         this.#recent.record(kind, written);
@@ -228,7 +469,13 @@ export class DatabaseReconciler {
     return undefined;
   }
 
-  #stsTransitions(db: DefaultedDatabaseV1, live: LiveStatefulSet | undefined, desired: KubeObject) {
+  #stsTransitions(
+    db: DefaultedDatabaseV1,
+    live: LiveStatefulSet | undefined,
+    desired: KubeObject,
+    step: RolloutStep,
+    changedKeys: readonly string[],
+  ) {
     if (live === undefined) return;
     const want = desired as LiveStatefulSet;
     const from = live.spec?.replicas ?? 1;
@@ -237,11 +484,17 @@ export class DatabaseReconciler {
     if (to < from) {
       this.#event(db, "Normal", "ScalingDown", `Scaling from ${from} to ${to}`);
     }
-    const oldHash = live.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
-    const newHash = want.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
-    if (oldHash !== undefined && newHash !== undefined && oldHash !== newHash) {
-      this.#event(db, "Normal", "ConfigChanged", "spec.config changed; rolling replicas");
-    }
+    if (step.type !== "start") return;
+    const events = rolloutStartEvents({
+      currentVersion: db.status?.currentVersion,
+      version: db.spec.version ?? "",
+      oldConfigHash: live.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+      newConfigHash: want.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+      changedKeys,
+      firstPod: `${want.metadata?.name ?? ""}-${step.partition}`,
+      previousDegradedReason: db.status?.conditions?.find((c) => c.type === "Degraded")?.reason,
+    });
+    for (const e of events) this.#event(db, e.type, e.reason, e.message);
   }
 
   async #writeStatus(
@@ -249,16 +502,29 @@ export class DatabaseReconciler {
     configHash: string | undefined,
     failure: PermanentFailure | undefined,
     ctx: ReconcileContext,
-    paused = false,
+    day2: Pick<StatusObservation, "paused" | "stoppedRollout" | "storage" | "backup"> = {
+      paused: false,
+    },
+    seen: { readonly pods: number } = { pods: 0 },
   ): Promise<ReconcileResult> {
     const namespace = db.metadata?.namespace ?? "";
     const name = db.metadata?.name ?? "";
     const names = objectNames(db);
     const sts = this.#live<LiveStatefulSet>("StatefulSet", namespace, names.statefulSet);
-    const pvcs =
-      (this.#o.caches.owned.get("PersistentVolumeClaim")?.byIndex("namespace", namespace) ??
-        []).filter((p) => isDataClaimOf(p, db));
+    // While the StatefulSet is recreated (storage growth), or before its
+    // controller has written a status, its counters say nothing about the pods
+    // that keep running: keep the status as it is rather than flap it.
+    if (
+      db.status?.phase !== undefined && seen.pods > 0 &&
+      (sts === undefined || sts.metadata?.deletionTimestamp !== undefined ||
+        sts.status?.observedGeneration === undefined)
+    ) {
+      return {};
+    }
+    const pvcs = this.#claimsOf(db);
+    const paused = day2.paused;
     const status = computeStatus({
+      ...day2,
       db,
       statefulSet: sts,
       pvcs,
@@ -285,6 +551,9 @@ export class DatabaseReconciler {
     const previousDegraded = db.status?.conditions?.find((c) => c.type === "Degraded");
     if (failure !== undefined && previousDegraded?.reason !== failure.reason) {
       this.#event(db, "Warning", "ReconcileFailed", failure.message);
+    }
+    for (const e of statusTransitionEvents(db.status, status)) {
+      this.#event(db, e.type, e.reason, e.message);
     }
     const written = await this.#o.applier.applyStatus(DATABASE_RESOURCE, {
       apiVersion: V1,
@@ -403,6 +672,48 @@ export class DatabaseReconciler {
     const cached = this.#o.caches.owned.get(kind)?.get(`${namespace}/${name}`);
     return this.#recent.newest(kind, namespace, name, cached) as T | undefined;
   }
+}
+
+/** The API resource of PVCs, for the growth patch. */
+const PVC_RESOURCE: Resource = {
+  group: "",
+  version: "v1",
+  plural: "persistentvolumeclaims",
+  namespaced: true,
+  kind: "PersistentVolumeClaim",
+};
+
+/**
+ * Whether the desired pod template is what the live StatefulSet runs, with
+ * {@link matchesLive}'s semantics (a subset, defaults and quantities allowed).
+ */
+export function templateMatches(desired: KubeObject, live: KubeObject): boolean {
+  const wrap = (o: KubeObject): KubeObject => ({
+    metadata: { annotations: { [APPLIED_HASH_ANNOTATION]: "template" } },
+    spec: { template: (o.spec as { template?: unknown } | undefined)?.template },
+  });
+  return matchesLive(wrap(desired), wrap(live));
+}
+
+function imageOf(sts: KubeObject): string {
+  const spec = sts.spec as
+    | { template?: { spec?: { containers?: Array<{ image?: string }> } } }
+    | undefined;
+  return spec?.template?.spec?.containers?.[0]?.image ?? "";
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === "object" &&
+    Object.values(value).every((v) => typeof v === "string");
+}
+
+function blockedMessage(db: DefaultedDatabaseV1, plan: ResizePlan): string | undefined {
+  if (plan.blocked.length === 0) return undefined;
+  const classes = [...new Set(plan.blocked.map((b) => b.className))].map((c) => `"${c}"`);
+  return `spec.storageSize: ${db.spec.storageSize} cannot be provisioned: StorageClass ` +
+    `${classes.join(", ")} does not allow volume expansion (allowVolumeExpansion is not true), ` +
+    `so ${plan.blocked.map((b) => b.claim).join(", ")} keep their size; ` +
+    "allow expansion on the class, or set spec.storageSize back";
 }
 
 /** Anything with a name, namespace and uid. */

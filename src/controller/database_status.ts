@@ -17,7 +17,8 @@ import {
   type DefaultedDatabaseV1,
   type Phase,
 } from "../database/mod.ts";
-import { type ConditionInput, mergeConditions } from "./conditions.ts";
+import type { BackupState } from "./backup_status.ts";
+import { type ConditionInput, findCondition, mergeConditions } from "./conditions.ts";
 import type { LivePersistentVolumeClaim, LiveStatefulSet } from "./observed_kinds.ts";
 
 /** A failure this reconcile ran into that retrying will not fix. */
@@ -26,6 +27,24 @@ export interface PermanentFailure {
   readonly reason: string;
   /** Names the field, the value and what would be accepted. */
   readonly message: string;
+}
+
+/** A rollout that stopped on a replica (see `nextRolloutStep`). */
+export interface StoppedRollout {
+  /** `UpgradeFailed` when the version changes, else `RolloutFailed`. */
+  readonly reason: "UpgradeFailed" | "RolloutFailed";
+  /** Names the pod, the version and what was seen. */
+  readonly message: string;
+}
+
+/** The storage part of the observation (see `resizePlan`). */
+export interface StorageObservation {
+  /** `spec.storageSize`. */
+  readonly desired: string;
+  /** Claims at the desired capacity out of all, while some are not. */
+  readonly resizing: { readonly done: number; readonly total: number } | undefined;
+  /** Why the claims cannot grow, when they cannot. */
+  readonly blocked: string | undefined;
 }
 
 /** Everything {@link computeStatus} looks at. */
@@ -41,6 +60,11 @@ export interface StatusObservation {
   readonly credentialsSecret: string;
   readonly paused: boolean;
   readonly failure?: PermanentFailure | undefined;
+  /** Set while a rollout is stopped on a replica that did not become Ready. */
+  readonly stoppedRollout?: StoppedRollout | undefined;
+  readonly storage?: StorageObservation | undefined;
+  /** The backup Jobs' verdict; undefined when there is no backup schedule. */
+  readonly backup?: BackupState | undefined;
   readonly now: Date;
 }
 
@@ -98,7 +122,15 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
       }
       : { type: "Available", status: "False", reason: "NoReplicaReady", message: replicasMessage },
   );
-  if (o.paused) {
+  const stopped = o.paused ? undefined : o.stoppedRollout;
+  if (stopped !== undefined) {
+    conditions.push({
+      type: "Progressing",
+      status: "False",
+      reason: stopped.reason,
+      message: `${updated}/${desired} replicas on the new revision; stopped: ${stopped.message}`,
+    });
+  } else if (o.paused) {
     conditions.push({
       type: "Progressing",
       status: "False",
@@ -134,9 +166,19 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
   }
   const crashed = stsCurrent && updated === desired && ready < desired &&
     previous.phase === "Running" && !o.paused;
+  const blocked = o.paused ? undefined : o.storage?.blocked;
   conditions.push(
     o.failure !== undefined
       ? { type: "Degraded", status: "True", reason: o.failure.reason, message: o.failure.message }
+      : stopped !== undefined
+      ? { type: "Degraded", status: "True", reason: stopped.reason, message: stopped.message }
+      : blocked !== undefined
+      ? {
+        type: "Degraded",
+        status: "True",
+        reason: "StorageExpansionNotSupported",
+        message: blocked,
+      }
       : crashed
       ? {
         type: "Degraded",
@@ -158,6 +200,29 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
         message: o.failure?.message ?? replicasMessage,
       },
   );
+
+  const resizing = storageCondition(o, previous);
+  if (resizing !== undefined) conditions.push(resizing);
+  if (o.backup !== undefined) {
+    const failed = o.backup.failed;
+    conditions.push(
+      failed !== undefined
+        ? { type: "BackupFailed", status: "True", reason: "JobFailed", message: failed.message }
+        : o.backup.lastBackupTime !== undefined
+        ? {
+          type: "BackupFailed",
+          status: "False",
+          reason: "BackupSucceeded",
+          message: `Last successful backup finished at ${o.backup.lastBackupTime}`,
+        }
+        : {
+          type: "BackupFailed",
+          status: "False",
+          reason: "NoBackupYet",
+          message: "No backup has finished yet",
+        },
+    );
+  }
 
   const phase: Phase = deleting
     ? "Terminating"
@@ -190,8 +255,45 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
   if (currentVersion !== undefined) status.currentVersion = currentVersion;
   if (configHash !== undefined) status.configHash = configHash;
   if (storageSize !== undefined) status.storageSize = storageSize;
-  if (previous.lastBackupTime !== undefined) status.lastBackupTime = previous.lastBackupTime;
+  const lastBackupTime = o.backup?.lastBackupTime ?? previous.lastBackupTime;
+  if (lastBackupTime !== undefined) status.lastBackupTime = lastBackupTime;
   return status;
+}
+
+/**
+ * The `Resizing` condition: True while claims grow, False with
+ * `ExpansionNotSupported` when they cannot, and False with `StorageResized`
+ * once they all reached the size — present from the first resize on.
+ */
+function storageCondition(
+  o: StatusObservation,
+  previous: DatabaseStatus,
+): ConditionInput | undefined {
+  const storage = o.storage;
+  if (storage === undefined) return undefined;
+  if (storage.blocked !== undefined) {
+    return {
+      type: "Resizing",
+      status: "False",
+      reason: "ExpansionNotSupported",
+      message: storage.blocked,
+    };
+  }
+  if (storage.resizing !== undefined) {
+    return {
+      type: "Resizing",
+      status: "True",
+      reason: "ExpandingVolumes",
+      message: `${storage.resizing.done}/${storage.resizing.total} volumes at ${storage.desired}`,
+    };
+  }
+  if (findCondition(previous.conditions, "Resizing") === undefined) return undefined;
+  return {
+    type: "Resizing",
+    status: "False",
+    reason: "StorageResized",
+    message: `All volumes at ${storage.desired}`,
+  };
 }
 
 /**

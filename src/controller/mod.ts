@@ -10,3 +10,8 @@ export * from "./database_status.ts";
 export * from "./conditions.ts";
 export * from "./cleanup.ts";
 export * from "./recent_writes.ts";
+export * from "./rollout_step.ts";
+export * from "./resize_plan.ts";
+export * from "./backup_status.ts";
+export * from "./config_diff.ts";
+export * from "./transition_events.ts";

@@ -4,6 +4,8 @@
  * later test meets a webhook whose server is gone), read its write counters,
  * and wait on Databases.
  */
+import { KubeClient, loadKubeConfig } from "../../../src/kube/mod.ts";
+import { Informer, type KubeObject } from "../../../src/runtime/mod.ts";
 import { generateSelfSigned, writeCertDirectory } from "../../../src/webhook/mod.ts";
 import { eventually, type SharedPlane } from "../../support/shared_plane.ts";
 import { startVigil, type VigilProcess } from "../../support/vigil_process.ts";
@@ -149,4 +151,150 @@ export async function waitReady(
 /** Deletes every Database of the namespace and waits until they are gone (Vigil must be running). */
 export async function deleteDatabases(plane: SharedPlane, namespace: string): Promise<void> {
   await plane.kubectl(["-n", namespace, "delete", "db", "--all", "--wait=true", "--timeout=120s"]);
+}
+
+/** One thing seen of a Database's pods, in the order the watch delivered it. */
+export type PodMoment =
+  | { readonly type: "gone"; readonly ordinal: number; readonly image: string }
+  | { readonly type: "ready"; readonly ordinal: number; readonly image: string };
+
+/** Watches the database pods of one Database and records what a test checks about a rollout. */
+export interface PodWatch {
+  /** Pods leaving (deletion started) and pods becoming Ready the first time, with their image. */
+  readonly moments: PodMoment[];
+  /** Most replicas (of `expected`) seen not Ready, or missing, at any one time. */
+  maxUnavailable(): number;
+  stop(): Promise<void>;
+}
+
+interface WatchedPod {
+  metadata?: { name?: string; deletionTimestamp?: string };
+  spec?: { containers?: Array<{ image?: string }> };
+  status?: { conditions?: Array<{ type?: string; status?: string }> };
+}
+
+/**
+ * Watches the pods of Database `name` through an informer (every change is
+ * seen, unlike polling) and records when each ordinal's pod goes and when it
+ * becomes Ready, and the most pods unavailable at once among `expected`
+ * replicas — counted only after all of them were first Ready.
+ */
+export async function watchPods(
+  plane: SharedPlane,
+  namespace: string,
+  name: string,
+  expected: number,
+): Promise<PodWatch> {
+  const client = new KubeClient(
+    loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+  );
+  const informer = new Informer<KubeObject>(client, {
+    group: "",
+    version: "v1",
+    plural: "pods",
+    namespaced: true,
+    kind: "Pod",
+  }, {
+    namespace,
+    labelSelector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=database`,
+  });
+  const moments: PodMoment[] = [];
+  const readyNow = new Map<string, boolean>();
+  let max = 0;
+  let armed = false;
+  const ordinal = (p: WatchedPod) => Number((p.metadata?.name ?? "").split("-").at(-1));
+  const image = (p: WatchedPod) => p.spec?.containers?.[0]?.image ?? "";
+  const isReady = (p: WatchedPod) =>
+    p.metadata?.deletionTimestamp === undefined &&
+    (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+  const observe = () => {
+    const pods = informer.store.list() as WatchedPod[];
+    const ready = pods.filter((p) => ordinal(p) < expected && isReady(p)).length;
+    if (ready === expected) armed = true;
+    if (armed) max = Math.max(max, expected - ready);
+  };
+  const seen = (p: WatchedPod) => {
+    const key = `${p.metadata?.name}/${(p.metadata as { uid?: string } | undefined)?.uid}`;
+    const was = readyNow.get(key) ?? false;
+    const now = isReady(p);
+    readyNow.set(key, now);
+    if (now && !was && readyNow.get(`${key}/ready`) !== true) {
+      readyNow.set(`${key}/ready`, true);
+      moments.push({ type: "ready", ordinal: ordinal(p), image: image(p) });
+    }
+    if (
+      !now && p.metadata?.deletionTimestamp !== undefined && readyNow.get(`${key}/gone`) !== true
+    ) {
+      readyNow.set(`${key}/gone`, true);
+      moments.push({ type: "gone", ordinal: ordinal(p), image: image(p) });
+    }
+    observe();
+  };
+  informer.addEventHandler({
+    onAdd: (o) => seen(o as WatchedPod),
+    onUpdate: (_o, n) => seen(n as WatchedPod),
+    onDelete: (o) => {
+      if (!("key" in o)) {
+        const p = o as WatchedPod;
+        const key = `${p.metadata?.name}/${(p.metadata as { uid?: string } | undefined)?.uid}`;
+        if (readyNow.get(`${key}/gone`) !== true) {
+          readyNow.set(`${key}/gone`, true);
+          moments.push({ type: "gone", ordinal: ordinal(p), image: image(p) });
+        }
+      }
+      observe();
+    },
+  });
+  const ac = new AbortController();
+  const running = informer.start(ac.signal);
+  await informer.waitForSync(ac.signal);
+  return {
+    moments,
+    maxUnavailable: () => max,
+    async stop() {
+      ac.abort();
+      await running;
+    },
+  };
+}
+
+/** Patches a Database's spec with a JSON merge patch. */
+export async function patchDatabase(
+  plane: SharedPlane,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  await plane.kubectlOk([
+    "-n",
+    namespace,
+    "patch",
+    "db",
+    name,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec }),
+  ]);
+}
+
+/** Events of one reason on one Database, with their aggregated counts summed. */
+export async function eventCount(
+  plane: SharedPlane,
+  namespace: string,
+  name: string,
+  reason: string,
+): Promise<number> {
+  const list = JSON.parse(
+    await plane.kubectlOk([
+      "-n",
+      namespace,
+      "get",
+      "events",
+      "--field-selector",
+      `involvedObject.name=${name},involvedObject.kind=Database,reason=${reason}`,
+      "-o",
+      "json",
+    ]),
+  ) as { items: Array<{ count?: number; series?: { count?: number } }> };
+  return list.items.reduce((n, e) => n + (e.series?.count ?? e.count ?? 1), 0);
 }
