@@ -1,7 +1,7 @@
 /**
  * The webhook server as one manager runnable: certificates (from a
- * cert-manager directory, or generated in self-signed mode and wired into
- * the cluster), the TLS server with the Database handlers, and readiness
+ * cert-manager directory, or in self-signed mode signed by the CA all
+ * replicas share and wired into the cluster), the TLS server with the Database handlers, and readiness
  * once it listens — before the caches start, so that conversion answers
  * before anything lists Databases.
  *
@@ -12,8 +12,8 @@ import {
   CaBundleInjector,
   type CertSource,
   CertWatcher,
-  generateSelfSigned,
   parseCertificatePair,
+  signServingCertificate,
   staticCertSource,
   type WebhookEndpoint,
   type WebhookMetrics,
@@ -31,6 +31,7 @@ import {
 import type { Runnable } from "../runtime/mod.ts";
 import type { Logger } from "../observability/log.ts";
 import { listenHost } from "./listen_host.ts";
+import { sharedSelfSignedCa } from "./shared_ca.ts";
 
 /** Where certificates come from. */
 export type CertificateMode =
@@ -41,6 +42,8 @@ export type CertificateMode =
     readonly client: KubeClient;
     /** How the apiserver reaches this process. */
     readonly endpoint: WebhookEndpoint;
+    /** Namespace of the Secret that holds the CA every replica shares (see shared_ca.ts). */
+    readonly caNamespace: string;
   };
 
 /** Options of {@link DatabaseWebhookRunnable}. */
@@ -90,11 +93,18 @@ export class DatabaseWebhookRunnable implements Runnable {
       this.#certs = watcher;
     } else {
       const endpoint = certificates.endpoint;
-      const bundle = await generateSelfSigned(
+      // One CA for every replica, or each would write its own caBundle over the others'.
+      const ca = await sharedSelfSignedCa(certificates.client, {
+        namespace: certificates.caNamespace,
+        log,
+      });
+      const host = endpoint.mode === "url" ? endpoint.host ?? "127.0.0.1" : "";
+      const leaf = await signServingCertificate(
+        ca,
         endpoint.mode === "url"
-          ? /^[\d.:]+$/.test(endpoint.host ?? "127.0.0.1")
-            ? { ipAddresses: [endpoint.host ?? "127.0.0.1"] }
-            : { dnsNames: [endpoint.host!] }
+          ? /^[\d.]+$/.test(host) || host.includes(":")
+            ? { ipAddresses: [host.replace(/^\[(.*)\]$/, "$1")] }
+            : { dnsNames: [host] }
           : {
             dnsNames: [
               `${endpoint.name}.${endpoint.namespace}.svc`,
@@ -102,8 +112,8 @@ export class DatabaseWebhookRunnable implements Runnable {
             ],
           },
       );
-      this.#certs = staticCertSource(parseCertificatePair(bundle.certPem, bundle.keyPem));
-      caBundle = bundle.caCertPem;
+      this.#certs = staticCertSource(parseCertificatePair(leaf.certPem, leaf.keyPem));
+      caBundle = ca.caCertPem;
     }
     const server = new WebhookServer({
       certSource: this.#certs,

@@ -11,11 +11,8 @@
  * - the kinds a Database owns (Secrets, ConfigMaps, Services, StatefulSets,
  *   PodDisruptionBudgets, CronJobs, PVCs): get/list/watch, and create/patch
  *   (server-side apply needs `create` when the object does not exist yet) and
- *   delete (cleanup, a PDB or CronJob no longer wanted; a StatefulSet
- *   recreated with orphaned pods for a new claim size); Pods get/list/watch
- *   (cleanup waits for them to go, rollouts read readiness) and delete (a
- *   replica stuck on a failed revision is deleted on rollback); the backup
- *   CronJob's Jobs get/list/watch (last backup time, failed backups);
+ *   delete (cleanup, a PDB or CronJob no longer wanted); Pods get/list/watch
+ *   only (cleanup waits for them to go);
  *   StorageClasses get/list/watch (the validating webhook's informer);
  *   Events create/patch, core and `events.k8s.io` (the event recorder
  *   aggregates repeats with a patch).
@@ -24,8 +21,10 @@
  *   URL, so the authorizer sees no name), so `create` is a rule of its own on
  *   every Lease of the namespace, and get/update are restricted to the Lease.
  * - `vigil-self-signed`, bound to nothing: what `--webhook-self-signed`
- *   needs in development to write the webhook configurations and patch the
- *   CRD's conversion `caBundle`. Bind it by hand, never in production.
+ *   needs in development to write the webhook configurations, patch the
+ *   CRD's conversion `caBundle`, and create or read the Secret of the CA
+ *   every replica shares (`create` on Secrets cannot be restricted by name).
+ *   Bind it by hand, never in production.
  *
  * @module
  */
@@ -33,6 +32,7 @@ import type { V1PolicyRule } from "@kubernetes/client-node";
 // Modules directly, not mod.ts: the generator must not load client-node (it reads env).
 import { CRD_NAME } from "../database/crd.ts";
 import { databaseWebhookConfigurations } from "../database/webhook_configurations.ts";
+import { SELF_SIGNED_CA_SECRET } from "../webhook/self_signed.ts";
 import {
   APP_NAME,
   installLabels,
@@ -63,8 +63,7 @@ export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["statefulsets"], verbs: OWNED_VERBS },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: OWNED_VERBS },
   { apiGroups: ["batch"], resources: ["cronjobs"], verbs: OWNED_VERBS },
-  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
-  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
@@ -112,6 +111,15 @@ export function selfSignedRules(): V1PolicyRule[] {
       resourceNames: [CRD_NAME],
       verbs: ["get", "patch"],
     },
+    // The CA all self-signed replicas share: the first creates it, every replica reads it.
+    {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: [SELF_SIGNED_CA_SECRET],
+      verbs: ["get"],
+    },
+    // No resourceNames: Kubernetes cannot restrict create by name.
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
   ];
 }
 

@@ -1,5 +1,5 @@
 /**
- * Self-signed mode: a throw-away CA and a serving certificate signed by it.
+ * Self-signed mode: a CA and serving certificates signed by it.
  *
  * For development and for running the operator outside a cluster; production
  * uses cert-manager. Keys are ECDSA P-256 made with WebCrypto; certificates are
@@ -50,8 +50,119 @@ const BACKDATE_MS = 3_600_000;
 const EC_PARAMS: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 const SIGNING: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
 
+/** A CA that signs serving certificates: what {@linkcode generateCa} makes. */
+export interface CertificateAuthority {
+  /** The CA certificate: what goes into `caBundle` and client trust stores. */
+  caCertPem: string;
+  /** The CA private key (PKCS#8). */
+  caKeyPem: string;
+}
+
 /**
- * Generates a CA and a serving certificate for the given names.
+ * The Secret that self-signed replicas share their CA through (`ca.crt`,
+ * `ca.key`), in the namespace of the leader-election Lease; see
+ * src/cli/shared_ca.ts.
+ */
+export const SELF_SIGNED_CA_SECRET = "vigil-webhook-self-signed-ca";
+
+/**
+ * Generates a CA that may sign only end-entity certificates (path length 0).
+ *
+ * @example
+ * ```ts ignore
+ * const ca = await generateCa();
+ * const leaf = await signServingCertificate(ca, { dnsNames: ["vigil-webhook.vigil-system.svc"] });
+ * ```
+ */
+export async function generateCa(
+  options: Pick<SelfSignedOptions, "caCommonName" | "caValidityDays" | "now"> = {},
+): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const caKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: `CN=${options.caCommonName ?? "vigil-webhook-ca"}`,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + (options.caValidityDays ?? 3650) * DAY_MS),
+    keys: caKeys,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  return {
+    caCertPem: ca.toString("pem") + "\n",
+    caKeyPem: await privateKeyPem(caKeys.privateKey),
+  };
+}
+
+/**
+ * Signs a serving certificate for the given names with `ca` (a fresh key each call).
+ *
+ * Guarantees: the leaf is signed by the CA, carries the SANs given, has
+ * `serverAuth` extended key usage and is not a CA.
+ *
+ * @throws {TypeError} when neither a DNS name nor an IP address is given.
+ * @throws {Error} when `ca` is not a PEM certificate with its PKCS#8 ECDSA P-256 key.
+ */
+export async function signServingCertificate(
+  ca: CertificateAuthority,
+  options: Pick<SelfSignedOptions, "dnsNames" | "ipAddresses" | "validityDays" | "now"> = {},
+): Promise<{ certPem: string; keyPem: string }> {
+  const dnsNames = options.dnsNames ?? [];
+  const ipAddresses = options.ipAddresses ?? [];
+  if (dnsNames.length === 0 && ipAddresses.length === 0) {
+    throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
+  }
+  const x509 = await loadX509();
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const caCert = new x509.X509Certificate(ca.caCertPem);
+  const caKey = await crypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(ca.caKeyPem),
+    EC_PARAMS,
+    false,
+    ["sign"],
+  );
+  const caPublicKey = await caCert.publicKey.export(EC_PARAMS, ["verify"]);
+  const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
+  const names: X509.JsonGeneralName[] = [
+    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
+    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
+  ];
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: `CN=${dnsNames[0] ?? ipAddresses[0]}`,
+    issuer: caCert.subject,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + (options.validityDays ?? 365) * DAY_MS),
+    publicKey: leafKeys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caPublicKey),
+    ],
+  });
+  return {
+    certPem: leaf.toString("pem") + "\n",
+    keyPem: await privateKeyPem(leafKeys.privateKey),
+  };
+}
+
+/**
+ * Generates a CA and a serving certificate for the given names
+ * ({@linkcode generateCa}, then {@linkcode signServingCertificate}).
  *
  * Guarantees: the leaf is signed by the CA, carries the SANs given, has
  * `serverAuth` extended key usage and is not a CA; the CA may sign only
@@ -71,63 +182,11 @@ const SIGNING: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
 export async function generateSelfSigned(
   options: SelfSignedOptions = {},
 ): Promise<SelfSignedBundle> {
-  const dnsNames = options.dnsNames ?? [];
-  const ipAddresses = options.ipAddresses ?? [];
-  if (dnsNames.length === 0 && ipAddresses.length === 0) {
+  if ((options.dnsNames ?? []).length === 0 && (options.ipAddresses ?? []).length === 0) {
     throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
   }
-  const x509 = await loadX509();
-  const now = (options.now ?? (() => new Date()))().getTime();
-  const notBefore = new Date(now - BACKDATE_MS);
-  const caKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
-  const caName = `CN=${options.caCommonName ?? "vigil-webhook-ca"}`;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: caName,
-    notBefore,
-    notAfter: new Date(now + (options.caValidityDays ?? 3650) * DAY_MS),
-    keys: caKeys,
-    signingAlgorithm: SIGNING,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-
-  const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
-  const names: X509.JsonGeneralName[] = [
-    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
-    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
-  ];
-  const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${dnsNames[0] ?? ipAddresses[0]}`,
-    issuer: ca.subject,
-    notBefore,
-    notAfter: new Date(now + (options.validityDays ?? 365) * DAY_MS),
-    publicKey: leafKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: SIGNING,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names),
-      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-
-  return {
-    caCertPem: ca.toString("pem") + "\n",
-    caKeyPem: await privateKeyPem(caKeys.privateKey),
-    certPem: leaf.toString("pem") + "\n",
-    keyPem: await privateKeyPem(leafKeys.privateKey),
-  };
+  const ca = await generateCa(options);
+  return { ...ca, ...await signServingCertificate(ca, options) };
 }
 
 /**

@@ -119,6 +119,21 @@ Deno.test("the vigil-self-signed ClusterRole ships but nothing binds it", () => 
   for (const b of bindings) assert.notEqual(b.roleRef.name, SELF_SIGNED_CLUSTER_ROLE);
 });
 
+Deno.test("vigil-self-signed may read only the shared CA Secret and create Secrets", () => {
+  const rules = one("ClusterRole", SELF_SIGNED_CLUSTER_ROLE).rules.filter((r: Json) =>
+    r.resources.includes("secrets")
+  );
+  assert.deepEqual(rules, [
+    {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: ["vigil-webhook-self-signed-ca"],
+      verbs: ["get"],
+    },
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+  ]);
+});
+
 Deno.test("every object carries app.kubernetes.io/name, part-of and managed-by", () => {
   for (const o of objects as KubeObject[]) {
     const labels = o.metadata.labels as Record<string, string>;
