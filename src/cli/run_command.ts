@@ -146,6 +146,10 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
     ...(config.imageRegistry === undefined ? {} : { registryPrefix: config.imageRegistry }),
     storageClassExists: (name) =>
       storageClasses.hasSynced() ? storageClasses.store.get(name) !== undefined : undefined,
+    storageClassAllowsExpansion: (name) => {
+      const found = storageClasses.hasSynced() ? storageClasses.store.get(name) : undefined;
+      return found === undefined ? undefined : found.allowVolumeExpansion === true;
+    },
   });
   // Caches run on every replica, so a new leader reconciles without relisting.
   for (const informer of databases.informers) manager.add(informer);

@@ -11,8 +11,11 @@
  * - the kinds a Database owns (Secrets, ConfigMaps, Services, StatefulSets,
  *   PodDisruptionBudgets, CronJobs, PVCs): get/list/watch, and create/patch
  *   (server-side apply needs `create` when the object does not exist yet) and
- *   delete (cleanup, a PDB or CronJob no longer wanted); Pods get/list/watch
- *   only (cleanup waits for them to go);
+ *   delete (cleanup, a PDB or CronJob no longer wanted; a StatefulSet
+ *   recreated with orphaned pods for a new claim size); Pods get/list/watch
+ *   (cleanup waits for them to go, rollouts read readiness) and delete (a
+ *   replica stuck on a failed revision is deleted on rollback); the backup
+ *   CronJob's Jobs get/list/watch (last backup time, failed backups);
  *   StorageClasses get/list/watch (the validating webhook's informer);
  *   Events create/patch, core and `events.k8s.io` (the event recorder
  *   aggregates repeats with a patch).
@@ -63,7 +66,8 @@ export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["statefulsets"], verbs: OWNED_VERBS },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: OWNED_VERBS },
   { apiGroups: ["batch"], resources: ["cronjobs"], verbs: OWNED_VERBS },
-  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
