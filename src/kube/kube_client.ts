@@ -248,6 +248,10 @@ export class KubeClient implements Disposable {
       ...credentials.headers,
       "user-agent": this.#userAgent,
       accept: "application/json",
+      // Deno's fetch asks for gzip, the apiserver then gzips watch bodies, and
+      // Deno ends a gzip-encoded body at its first flush: every watch would
+      // close after one chunk. client-go's watches are not compressed either.
+      ...(streaming ? { "accept-encoding": "identity" } : {}),
     };
     let body: string | undefined;
     if (options.body !== undefined) {
