@@ -230,7 +230,7 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
     ? "Failed"
     : upgrading
     ? "Upgrading"
-    : done || (previous.phase === "Running" && ready > 0)
+    : done || ((previous.phase === "Running" || previous.phase === "Upgrading") && ready > 0)
     ? "Running"
     : "Pending";
 

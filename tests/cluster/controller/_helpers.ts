@@ -154,9 +154,13 @@ export async function deleteDatabases(plane: SharedPlane, namespace: string): Pr
 }
 
 /** One thing seen of a Database's pods, in the order the watch delivered it. */
-export type PodMoment =
-  | { readonly type: "gone"; readonly ordinal: number; readonly image: string }
-  | { readonly type: "ready"; readonly ordinal: number; readonly image: string };
+export interface PodMoment {
+  readonly type: "gone" | "ready";
+  readonly ordinal: number;
+  readonly image: string;
+  /** The pod's `controller-revision-hash`. */
+  readonly revision: string;
+}
 
 /** Watches the database pods of one Database and records what a test checks about a rollout. */
 export interface PodWatch {
@@ -168,7 +172,11 @@ export interface PodWatch {
 }
 
 interface WatchedPod {
-  metadata?: { name?: string; deletionTimestamp?: string };
+  metadata?: {
+    name?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+  };
   spec?: { containers?: Array<{ image?: string }> };
   status?: { conditions?: Array<{ type?: string; status?: string }> };
 }
@@ -202,8 +210,15 @@ export async function watchPods(
   const readyNow = new Map<string, boolean>();
   let max = 0;
   let armed = false;
+  let synced = false;
   const ordinal = (p: WatchedPod) => Number((p.metadata?.name ?? "").split("-").at(-1));
   const image = (p: WatchedPod) => p.spec?.containers?.[0]?.image ?? "";
+  const moment = (type: "gone" | "ready", p: WatchedPod): PodMoment => ({
+    type,
+    ordinal: ordinal(p),
+    image: image(p),
+    revision: p.metadata?.labels?.["controller-revision-hash"] ?? "",
+  });
   const isReady = (p: WatchedPod) =>
     p.metadata?.deletionTimestamp === undefined &&
     (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
@@ -220,13 +235,14 @@ export async function watchPods(
     readyNow.set(key, now);
     if (now && !was && readyNow.get(`${key}/ready`) !== true) {
       readyNow.set(`${key}/ready`, true);
-      moments.push({ type: "ready", ordinal: ordinal(p), image: image(p) });
+      // Pods already Ready when the watch started are the baseline, not a moment.
+      if (synced) moments.push(moment("ready", p));
     }
     if (
       !now && p.metadata?.deletionTimestamp !== undefined && readyNow.get(`${key}/gone`) !== true
     ) {
       readyNow.set(`${key}/gone`, true);
-      moments.push({ type: "gone", ordinal: ordinal(p), image: image(p) });
+      moments.push(moment("gone", p));
     }
     observe();
   };
@@ -239,7 +255,7 @@ export async function watchPods(
         const key = `${p.metadata?.name}/${(p.metadata as { uid?: string } | undefined)?.uid}`;
         if (readyNow.get(`${key}/gone`) !== true) {
           readyNow.set(`${key}/gone`, true);
-          moments.push({ type: "gone", ordinal: ordinal(p), image: image(p) });
+          moments.push(moment("gone", p));
         }
       }
       observe();
@@ -248,6 +264,7 @@ export async function watchPods(
   const ac = new AbortController();
   const running = informer.start(ac.signal);
   await informer.waitForSync(ac.signal);
+  synced = true;
   return {
     moments,
     maxUnavailable: () => max,

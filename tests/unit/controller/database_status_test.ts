@@ -169,3 +169,11 @@ Deno.test("creation progress pod by pod is a progress-only change; a condition f
   assert.equal(progressOnly(twoReady, ready), false, "Ready turns True");
   assert.equal(progressOnly(undefined, none), false);
 });
+
+Deno.test("rolling back a stopped upgrade is Running, not Pending, while replicas serve", () => {
+  const status = computeStatus(observe({
+    db: db({ version: "16.9" }, { phase: "Upgrading", currentVersion: "16.9" }),
+    statefulSet: sts(2, 2),
+  }));
+  assert.equal(status.phase, "Running");
+});
