@@ -135,7 +135,7 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
       "in vigil-system: the ClusterRole's and the Lease Role's rules",
     );
     for (
-      const [verb, resource] of [["create", "deployments"], ["delete", "pods"], [
+      const [verb, resource] of [["create", "deployments"], ["create", "pods"], [
         "update",
         "databases",
       ]] as const
