@@ -75,6 +75,8 @@ export class CredentialSource {
   readonly #now: () => number;
   readonly #refreshMs: number;
   readonly #files = new Map<string, { text: string; readAt: number }>();
+  /** Embedded data (`*-data` fields), decoded once. */
+  readonly #data: { ca: string | undefined; cert: string | undefined; key: string | undefined };
   #plugin: Promise<Authenticator> | undefined;
 
   constructor(kubeConfig: KubeConfig, options: CredentialSourceOptions = {}) {
@@ -82,6 +84,13 @@ export class CredentialSource {
     this.#user = kubeConfig.getCurrentUser();
     this.#now = options.now ?? Date.now;
     this.#refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    const decode = (data: string | undefined) =>
+      data === undefined ? undefined : decodeBase64(data);
+    this.#data = {
+      ca: decode(this.#cluster?.caData),
+      cert: decode(this.#user?.certData),
+      key: decode(this.#user?.keyData),
+    };
   }
 
   /**
@@ -96,19 +105,11 @@ export class CredentialSource {
     const headers: Record<string, string> = {};
     let caPem: string | undefined;
     if (cluster?.caFile !== undefined) caPem = await this.#read(cluster.caFile);
-    else if (cluster?.caData !== undefined) caPem = decodeBase64(cluster.caData);
+    else caPem = this.#data.ca;
     if (user === undefined) return { headers, ...(caPem === undefined ? {} : { caPem }) };
 
-    let certPem = user.certFile !== undefined
-      ? await this.#read(user.certFile)
-      : user.certData !== undefined
-      ? decodeBase64(user.certData)
-      : undefined;
-    let keyPem = user.keyFile !== undefined
-      ? await this.#read(user.keyFile)
-      : user.keyData !== undefined
-      ? decodeBase64(user.keyData)
-      : undefined;
+    let certPem = user.certFile !== undefined ? await this.#read(user.certFile) : this.#data.cert;
+    let keyPem = user.keyFile !== undefined ? await this.#read(user.keyFile) : this.#data.key;
     if (user.username !== undefined) {
       headers.authorization = `Basic ${btoa(`${user.username}:${user.password ?? ""}`)}`;
     }
