@@ -3,7 +3,8 @@
  * resident set (`VmRSS`, and its peak `VmHWM`, from `/proc/<pid>/status`) of
  * `main.ts run` under the binary's permission flags, against an apiserver
  * plane with the Database CRD installed and no Database, once `/readyz`
- * passes and it has idled for a while; then the V8 heap of the same start-up
+ * passes, it leads (its controllers run) and it has idled for a while; then
+ * the V8 heap of the same start-up
  * (`Deno.memoryUsage()` after a full GC), read through
  * `_vigil_memory_probe.ts`.
  *
@@ -41,6 +42,14 @@ async function waitReady(port: number, what: () => string): Promise<void> {
 }
 
 const given = Deno.args[1];
+async function waitFor(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Cannot see ${what} within 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const plane = given === undefined ? await startPlane({ mode: "apiserver" }) : undefined;
 const kubeconfigPath = given ?? plane!.kubeconfigPath;
 const server: string = JSON.parse(Deno.readTextFileSync(kubeconfigPath)).clusters[0].cluster.server;
@@ -53,7 +62,13 @@ try {
     await plane.kubectlOk(["wait", "--for=condition=Established", "crd/databases.vigil.dev"]);
   }
   await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
-  const flags = [`--webhook-cert-dir=${certDir}`, "--leader-election-namespace=default"];
+  // A lease of its own, so that a reused plane's old holder cannot make it a standby.
+  const lease = `vigil-memory-${crypto.randomUUID().slice(0, 8)}`;
+  const flags = [
+    `--webhook-cert-dir=${certDir}`,
+    "--leader-election-namespace=default",
+    `--leader-election-id=${lease}`,
+  ];
 
   // 1. The real entry point, under the compiled binary's permissions.
   const vigil = startVigil({
@@ -65,6 +80,7 @@ try {
   let rss;
   try {
     await waitReady(vigil.healthPort, () => vigil.lines.join("\n"));
+    await waitFor("it to lead", () => vigil.lines.some((l) => l.includes('"became leader"')));
     const ready = status(vigil.child.pid);
     await new Promise((r) => setTimeout(r, idleMs));
     rss = { ready, idle: status(vigil.child.pid) };
@@ -115,7 +131,7 @@ try {
   const f = (n: number) => n.toFixed(0).padStart(5);
   console.log(`\nvigil run, idle, no Database cached (apiserver plane, CRD installed)`);
   console.log(
-    `  main.ts run  VmRSS at /readyz ${f(rss.ready.rssMiB)} MiB, after ${idleMs / 1000} s idle ${
+    `  main.ts run  VmRSS leading ${f(rss.ready.rssMiB)} MiB, after ${idleMs / 1000} s idle ${
       f(rss.idle.rssMiB)
     } MiB (peak VmHWM ${f(rss.idle.hwmMiB)} MiB)`,
   );
