@@ -207,3 +207,17 @@ Deno.test("a watch outlives the request deadline: its body is the caller's", asy
     endOfTest.abort();
   }
 });
+
+Deno.test("a watch asks for an uncompressed body, a list may be compressed", async () => {
+  const seen: Record<string, string | null> = {};
+  await using api = await loopbackApiServer((req) => {
+    const watch = new URL(req.url).searchParams.has("watch");
+    seen[watch ? "watch" : "list"] = req.headers.get("accept-encoding");
+    return new Response(watch ? "" : "{}");
+  });
+  using client = new KubeClient(api.kubeConfig());
+  await client.request("GET", "/api/v1/pods");
+  await (await client.stream("/api/v1/pods", { query: { watch: 1 } })).cancel();
+  assert.equal(seen.watch, "identity");
+  assert.match(seen.list ?? "", /gzip/);
+});
