@@ -24,6 +24,7 @@ Deno.test("vigil run under the binary's permission flags serves webhooks, probes
         "--webhook-self-signed",
         "--webhook-url-host=127.0.0.1",
         `--leader-election-namespace=${ns}`,
+        `--namespace=${ns}`,
       ],
     });
     try {
@@ -97,7 +98,12 @@ Deno.test("/readyz fails until a certificate appears in the cert-manager directo
       kubeconfig: plane.kubeconfigPath,
       read: [certDir],
       metrics: false,
-      args: [`--webhook-cert-dir=${certDir}`, `--leader-election-namespace=${ns}`],
+      // Reconciling is not the point: watch only this (empty) namespace.
+      args: [
+        `--webhook-cert-dir=${certDir}`,
+        `--leader-election-namespace=${ns}`,
+        `--namespace=${ns}`,
+      ],
     });
     const readyz = async () => {
       const res = await fetch(`http://127.0.0.1:${vigil.healthPort}/readyz?verbose`);
