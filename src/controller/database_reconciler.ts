@@ -51,13 +51,25 @@ import { changedConfigKeys } from "./config_diff.ts";
 import {
   BACKUP_COMPONENT,
   CONFIG_HASH_ANNOTATION,
+  type CredentialsOptions,
   desiredState,
   endpoints,
   generatePassword,
   objectNames,
   passwordOf,
+  pendingCredentialsSecret,
+  pendingSecretName,
+  ROTATE_ANNOTATION,
+  ROTATED_AT_ANNOTATION,
+  ROTATION_COMPONENT,
+  ROTATION_REQUEST_ANNOTATION,
+  ROTATION_TOKEN_ANNOTATION,
+  rotationJob,
+  rotationJobName,
+  secretValue,
   selectorLabels,
 } from "./desired/mod.ts";
+import { nextRotationStep, type RotationStep } from "./rotation_step.ts";
 import {
   claimTemplateStorage,
   type LiveJob,
@@ -185,11 +197,28 @@ export class DatabaseReconciler {
     const failure = paused ? undefined : this.#precheck(db);
     const names = objectNames(db);
     const liveSts = this.#live<LiveStatefulSet>("StatefulSet", namespace, names.statefulSet);
-    const password = passwordOf(this.#live("Secret", namespace, names.credentials)) ??
-      generatePassword();
+    const liveSecret = this.#live("Secret", namespace, names.credentials);
+    const rotation = this.#rotationStep(db, raw, liveSecret);
+    const pendingPassword = rotation.type === "promote"
+      ? secretValue(this.#live("Secret", namespace, pendingSecretName(db)), "password")
+      : undefined;
+    const password = pendingPassword ?? passwordOf(liveSecret) ?? generatePassword();
     const claimStorage = claimTemplateStorage(liveSts);
+    const answered = liveSecret?.metadata?.annotations?.[ROTATION_TOKEN_ANNOTATION];
+    const promoted = pendingPassword !== undefined && rotation.type === "promote";
+    const credentials: CredentialsOptions = {
+      // MySQL: a rotation changes the application user only; root keeps its password.
+      rootPassword: db.spec.engine === "mysql"
+        ? secretValue(liveSecret, "root-password")
+        : undefined,
+      rotationToken: promoted ? rotation.request : answered,
+      rotatedAt: promoted
+        ? new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z")
+        : liveSecret?.metadata?.annotations?.[ROTATED_AT_ANNOTATION],
+    };
     const options = {
       password,
+      credentials,
       ...(this.#o.registryPrefix === undefined ? {} : { registryPrefix: this.#o.registryPrefix }),
       ...(claimStorage === undefined ? {} : { claimTemplateStorage: claimStorage }),
     };
@@ -236,11 +265,20 @@ export class DatabaseReconciler {
         ctx,
         step,
       );
-      if (applyFailure === undefined) await this.#day2(db, step, plan, liveSts, ctx);
+      if (applyFailure === undefined) {
+        await this.#day2(db, step, plan, liveSts, ctx);
+        await this.#rotate(db, rotation, promoted, ctx);
+      }
     }
     const result = await this.#writeStatus(db, desired.configHash, failure ?? applyFailure, ctx, {
       paused,
       stoppedRollout: paused ? undefined : this.#stopped(db, step, desiredSts),
+      rotationFailed: rotation.type === "failed"
+        ? `The credentials rotation Job ${
+          rotationJobName(db, rotation.request)
+        } failed; the engine and the Secret keep the old password. ` +
+          `Set ${ROTATE_ANNOTATION} to a new value to try again.`
+        : undefined,
       storage: {
         desired: db.spec.storageSize,
         resizing: plan.resizing,
@@ -318,6 +356,109 @@ export class DatabaseReconciler {
         size: db.spec.storageSize,
       });
     }
+  }
+
+  /** The rotation step from the Database's request and the rotation objects in the cluster. */
+  #rotationStep(
+    db: DefaultedDatabaseV1,
+    raw: KubeObject,
+    liveSecret: KubeObject | undefined,
+  ): RotationStep {
+    const namespace = db.metadata?.namespace ?? "";
+    const requested = raw.metadata?.annotations?.[ROTATE_ANNOTATION];
+    const pending = this.#live("Secret", namespace, pendingSecretName(db));
+    const jobs = this.#rotationJobsOf(db);
+    const current = requested === undefined
+      ? undefined
+      : this.#live<LiveJob>("Job", namespace, rotationJobName(db, requested));
+    const outcome = (job: LiveJob | undefined) => {
+      if (job === undefined) return "absent" as const;
+      const done = (type: string) =>
+        job.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+      return done("Complete")
+        ? "succeeded" as const
+        : done("Failed")
+        ? "failed" as const
+        : "running" as const;
+    };
+    return nextRotationStep({
+      requested,
+      answered: liveSecret?.metadata?.annotations?.[ROTATION_TOKEN_ANNOTATION],
+      pending: pending?.metadata?.annotations?.[ROTATION_REQUEST_ANNOTATION],
+      job: outcome(current),
+      leftovers: pending !== undefined || jobs.length > 0,
+      otherJobRunning: jobs.some((j) =>
+        j.metadata?.name !== current?.metadata?.name && outcome(j) === "running"
+      ),
+    });
+  }
+
+  /** The I/O of a rotation step (the credentials Secret itself is applied with the rest). */
+  async #rotate(
+    db: DefaultedDatabaseV1,
+    step: RotationStep,
+    promoted: boolean,
+    ctx: ReconcileContext,
+  ): Promise<void> {
+    const namespace = db.metadata?.namespace ?? "";
+    const write = async (obj: KubeObject) => {
+      const written = await this.#o.applier.apply(withAppliedHash(obj), { signal: ctx.signal });
+      this.#recent.record(obj.kind ?? "", written);
+      ctx.log.info("applied", { kind: obj.kind, name: obj.metadata?.name });
+    };
+    switch (step.type) {
+      case "createPending":
+        // A new password, never logged: only the Secret holds it.
+        await write(pendingCredentialsSecret(db, generatePassword(), step.request));
+        return;
+      case "createJob":
+        await write(rotationJob(db, step.request, this.#o.registryPrefix));
+        this.#event(
+          db,
+          "Normal",
+          "CredentialsRotationStarted",
+          `Setting a new password on every replica (Job ${rotationJobName(db, step.request)})`,
+        );
+        return;
+      case "promote":
+        if (promoted) {
+          this.#event(
+            db,
+            "Normal",
+            "CredentialsRotated",
+            `Secret ${objectNames(db).credentials} has the new password; rolling replicas`,
+          );
+        }
+        return;
+      case "cleanup": {
+        const pending = this.#live("Secret", namespace, pendingSecretName(db));
+        const leftovers = [
+          ...(pending === undefined ? [] : [pending]),
+          ...this.#rotationJobsOf(db),
+        ];
+        for (const obj of leftovers) {
+          if (!ownedBy(obj, db)) continue;
+          await this.#o.applier.delete({
+            apiVersion: obj.kind === "Job" ? "batch/v1" : "v1",
+            kind: obj.kind ?? "",
+            namespace,
+            name: obj.metadata?.name ?? "",
+            ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}),
+          }, { signal: ctx.signal });
+          this.#recent.forget(obj.kind ?? "", namespace, obj.metadata?.name ?? "");
+        }
+        return;
+      }
+    }
+  }
+
+  #rotationJobsOf(db: DefaultedDatabaseV1): LiveJob[] {
+    const namespace = db.metadata?.namespace ?? "";
+    return (this.#o.caches.owned.get("Job")?.byIndex("namespace", namespace) ?? []).filter((j) =>
+      j.metadata?.labels?.["app.kubernetes.io/instance"] === db.metadata?.name &&
+      j.metadata?.labels?.["app.kubernetes.io/component"] === ROTATION_COMPONENT &&
+      j.metadata?.deletionTimestamp === undefined
+    ) as LiveJob[];
   }
 
   /** Whether this process deleted the object with `uid` in the last 30 s. */
@@ -502,7 +643,10 @@ export class DatabaseReconciler {
     configHash: string | undefined,
     failure: PermanentFailure | undefined,
     ctx: ReconcileContext,
-    day2: Pick<StatusObservation, "paused" | "stoppedRollout" | "storage" | "backup"> = {
+    day2: Pick<
+      StatusObservation,
+      "paused" | "stoppedRollout" | "storage" | "backup" | "rotationFailed"
+    > = {
       paused: false,
     },
     seen: { readonly pods: number } = { pods: 0 },

@@ -63,6 +63,8 @@ export interface StatusObservation {
   /** Set while a rollout is stopped on a replica that did not become Ready. */
   readonly stoppedRollout?: StoppedRollout | undefined;
   readonly storage?: StorageObservation | undefined;
+  /** Why a credentials rotation stopped, while it is stopped. */
+  readonly rotationFailed?: string | undefined;
   /** The backup Jobs' verdict; undefined when there is no backup schedule. */
   readonly backup?: BackupState | undefined;
   readonly now: Date;
@@ -172,6 +174,13 @@ export function computeStatus(o: StatusObservation): DatabaseStatus {
       ? { type: "Degraded", status: "True", reason: o.failure.reason, message: o.failure.message }
       : stopped !== undefined
       ? { type: "Degraded", status: "True", reason: stopped.reason, message: stopped.message }
+      : o.rotationFailed !== undefined && !o.paused
+      ? {
+        type: "Degraded",
+        status: "True",
+        reason: "CredentialsRotationFailed",
+        message: o.rotationFailed,
+      }
       : blocked !== undefined
       ? {
         type: "Degraded",

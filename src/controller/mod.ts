@@ -15,3 +15,4 @@ export * from "./resize_plan.ts";
 export * from "./backup_status.ts";
 export * from "./config_diff.ts";
 export * from "./transition_events.ts";
+export * from "./rotation_step.ts";

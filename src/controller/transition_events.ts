@@ -98,7 +98,8 @@ export function statusTransitionEvents(
   const wasDegraded = findCondition(before.conditions, "Degraded");
   if (
     degraded?.status === "True" && wasDegraded?.reason !== degraded.reason &&
-    (STOPPED.has(degraded.reason) || degraded.reason === "StorageExpansionNotSupported")
+    (STOPPED.has(degraded.reason) || degraded.reason === "StorageExpansionNotSupported" ||
+      degraded.reason === "CredentialsRotationFailed")
   ) {
     events.push({ type: "Warning", reason: degraded.reason, message: degraded.message });
   }

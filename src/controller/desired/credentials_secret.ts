@@ -90,6 +90,7 @@ export function serviceHost(db: DefaultedDatabaseV1): string {
 export function credentialEntries(
   db: DefaultedDatabaseV1,
   password: string,
+  options: { readonly rootPassword?: string | undefined } = {},
 ): Record<string, string> {
   const engine = db.spec.engine;
   const host = serviceHost(db);
@@ -107,9 +108,30 @@ export function credentialEntries(
     port,
     uri,
   };
-  if (engine === "mysql") entries["root-password"] = mysqlRootPassword(password);
+  if (engine === "mysql") {
+    entries["root-password"] = options.rootPassword ?? mysqlRootPassword(password);
+  }
   return entries;
 }
+
+/** What a credentials rotation adds to the Secret (see `rotation.ts`). */
+export interface CredentialsOptions {
+  /**
+   * MySQL: the root password to keep. A rotation changes the application
+   * user's password only (root logs in from inside the container alone), so
+   * the root password of the first Secret is carried over.
+   */
+  readonly rootPassword?: string | undefined;
+  /** The `vigil.dev/rotate-credentials` value the password was last rotated for. */
+  readonly rotationToken?: string | undefined;
+  /** When that rotation reached the Secret (RFC 3339). */
+  readonly rotatedAt?: string | undefined;
+}
+
+/** Annotation on the credentials Secret: the rotation request it answers. */
+export const ROTATION_TOKEN_ANNOTATION = "vigil.dev/rotation-token";
+/** Annotation on the credentials Secret: when its password was last rotated. */
+export const ROTATED_AT_ANNOTATION = "vigil.dev/credentials-rotated-at";
 
 /**
  * Builds the credentials Secret for a password (the live one, or a new
@@ -117,17 +139,32 @@ export function credentialEntries(
  *
  * @throws {TypeError} when the Database has no name, namespace or uid.
  */
-export function credentialsSecret(db: DefaultedDatabaseV1, password: string): SecretObject {
+export function credentialsSecret(
+  db: DefaultedDatabaseV1,
+  password: string,
+  options: CredentialsOptions = {},
+): SecretObject {
   const data: Record<string, string> = {};
-  const entries = credentialEntries(db, password);
+  const entries = credentialEntries(db, password, options);
   for (const key of Object.keys(entries).sort()) {
     data[key] = Buffer.from(entries[key] ?? "", "utf8").toString("base64");
   }
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: ownedMetadata(db, objectNames(db).credentials, CREDENTIALS_COMPONENT),
-    type: "Opaque",
-    data,
-  };
+  const metadata = ownedMetadata(db, objectNames(db).credentials, CREDENTIALS_COMPONENT);
+  if (options.rotationToken !== undefined) {
+    metadata.annotations = {
+      [ROTATION_TOKEN_ANNOTATION]: options.rotationToken,
+      ...(options.rotatedAt === undefined ? {} : { [ROTATED_AT_ANNOTATION]: options.rotatedAt }),
+    };
+  }
+  return { apiVersion: "v1", kind: "Secret", metadata, type: "Opaque", data };
+}
+
+/** The value of one key of a Secret's `data`, decoded; undefined when absent or empty. */
+export function secretValue(secret: KubeObject | undefined, key: string): string | undefined {
+  const data = secret?.data;
+  if (typeof data !== "object" || data === null) return undefined;
+  const encoded = (data as Record<string, unknown>)[key];
+  if (typeof encoded !== "string" || encoded === "") return undefined;
+  const value = Buffer.from(encoded, "base64").toString("utf8");
+  return value === "" ? undefined : value;
 }

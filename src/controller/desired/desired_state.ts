@@ -21,7 +21,7 @@ import type { KubeObject } from "../../runtime/mod.ts";
 import { backupCronJob } from "./backup_cron_job.ts";
 import { backupPvc } from "./backup_pvc.ts";
 import { configFiles, configHash, configMap } from "./config_map.ts";
-import { credentialsSecret } from "./credentials_secret.ts";
+import { type CredentialsOptions, credentialsSecret } from "./credentials_secret.ts";
 import { objectNames } from "./labels.ts";
 import { podDisruptionBudget, wantsPodDisruptionBudget } from "./pod_disruption_budget.ts";
 import { clientService, headlessService } from "./services.ts";
@@ -37,6 +37,8 @@ export interface DesiredOptions {
   readonly claimTemplateStorage?: string;
   /** StatefulSet `rollingUpdate.partition`; default 0. */
   readonly partition?: number;
+  /** Rotation annotations and the kept MySQL root password of the credentials Secret. */
+  readonly credentials?: CredentialsOptions;
 }
 
 /** One owned object that must not exist. */
@@ -79,7 +81,7 @@ export function desiredState(db: DefaultedDatabaseV1, options: DesiredOptions): 
   const names = objectNames(db);
   const hash = configHash(configFiles(db));
   const apply: KubeObject[] = [
-    credentialsSecret(db, options.password),
+    credentialsSecret(db, options.password, options.credentials),
     configMap(db),
     headlessService(db),
     clientService(db),
@@ -88,6 +90,7 @@ export function desiredState(db: DefaultedDatabaseV1, options: DesiredOptions): 
       registryPrefix: options.registryPrefix,
       claimTemplateStorage: options.claimTemplateStorage,
       partition: options.partition,
+      credentialsRotation: options.credentials?.rotationToken,
     }),
   ];
   const remove: RemovedObject[] = [];

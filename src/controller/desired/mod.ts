@@ -19,3 +19,4 @@ export * from "./backup_pvc.ts";
 export * from "./backup_schedule.ts";
 export * from "./backup_cron_job.ts";
 export * from "./desired_state.ts";
+export * from "./rotation.ts";

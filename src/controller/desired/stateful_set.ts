@@ -53,7 +53,16 @@ export interface StatefulSetOptions {
   readonly claimTemplateStorage?: string | undefined;
   /** `rollingUpdate.partition`; default 0. */
   readonly partition?: number | undefined;
+  /**
+   * The credentials rotation the pods run with: the pod-template annotation
+   * {@linkcode CREDENTIALS_ROTATION_ANNOTATION}, so a rotated Secret rolls the
+   * pods (env from a Secret is read at container start). None before the first rotation.
+   */
+  readonly credentialsRotation?: string | undefined;
 }
+
+/** Pod-template annotation naming the credentials rotation the pods were started with. */
+export const CREDENTIALS_ROTATION_ANNOTATION = "vigil.dev/credentials-rotation";
 
 /** A StatefulSet as Vigil writes it. */
 export interface StatefulSetObject extends KubeObject {
@@ -125,7 +134,12 @@ export function statefulSet(
       template: {
         metadata: {
           labels: ownedLabels(db, DATABASE_COMPONENT),
-          annotations: { [CONFIG_HASH_ANNOTATION]: options.configHash },
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: options.configHash,
+            ...(options.credentialsRotation === undefined
+              ? {}
+              : { [CREDENTIALS_ROTATION_ANNOTATION]: options.credentialsRotation }),
+          },
         },
         spec: {
           automountServiceAccountToken: false,
