@@ -27,7 +27,7 @@
  *
  * Usage: `deno task bench convergence -- [N ...]` or
  * `deno run -A tests/bench/convergence_bench.ts [N ...]`; default N = 100
- * (about 5 minutes; N = 1000 takes about 15).
+ * (about 5 minutes on two shared cores; N = 1000 takes about 17).
  */
 import { type Plane, startPlane } from "../support/plane.ts";
 import { installDatabaseCrd } from "../support/database_crd.ts";
@@ -230,17 +230,20 @@ async function controllerFigures(v: VigilProcess): Promise<string> {
   } s`;
 }
 
-/** Write requests kube-apiserver served, by `resource[/subresource] VERB`. */
-async function apiserverWrites(plane: Plane): Promise<Map<string, number>> {
+/** Per `resource[/subresource] VERB` of the writes kube-apiserver served: count, and seconds spent. */
+async function apiserverWrites(plane: Plane): Promise<Map<string, { n: number; s: number }>> {
   const text = await plane.kubectlOk(["get", "--raw", "/metrics"]);
-  const out = new Map<string, number>();
+  const out = new Map<string, { n: number; s: number }>();
   for (const line of text.split("\n")) {
-    if (!line.startsWith("apiserver_request_total{")) continue;
+    const total = line.startsWith("apiserver_request_total{");
+    if (!total && !line.startsWith("apiserver_request_duration_seconds_sum{")) continue;
     const label = (name: string) => line.match(new RegExp(`[{,]${name}="([^"]*)"`))?.[1] ?? "";
     if (["GET", "LIST", "WATCH", "CONNECT"].includes(label("verb"))) continue;
     const sub = label("subresource");
     const key = `${label("resource")}${sub ? `/${sub}` : ""} ${label("verb")}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" "))));
+    const entry = out.get(key) ?? { n: 0, s: 0 };
+    entry[total ? "n" : "s"] += Number(line.slice(line.lastIndexOf(" ")));
+    out.set(key, entry);
   }
   return out;
 }
@@ -354,6 +357,8 @@ interface VigilResult {
   readonly cpu: string;
   readonly throttle: string;
   readonly writesPerDb: Record<string, number>;
+  /** Mean time kube-apiserver took to serve one of those writes. */
+  readonly serverMs: number;
   readonly eventsPerDb: number;
   /** Vigil's `rest_client_requests_total` writes per Database, settled and when all were Ready. */
   readonly ownWritesPerDb: { readonly settled: number; readonly atReady: number };
@@ -397,25 +402,31 @@ async function vigilEventWrites(plane: Plane): Promise<number> {
     .reduce((sum, e) => sum + (e.count ?? 1), 0);
 }
 
-/** Per resource: writes between two {@link apiserverWrites} snapshots, per Database. */
+/**
+ * Per resource: Vigil's writes between two {@link apiserverWrites} snapshots,
+ * per Database, and the mean seconds the apiserver took to serve them.
+ */
 function writesByResource(
-  before: Map<string, number>,
-  after: Map<string, number>,
+  before: Map<string, { n: number; s: number }>,
+  after: Map<string, { n: number; s: number }>,
   n: number,
-): Record<string, number> {
-  const out: Record<string, number> = {};
+): { perDb: Record<string, number>; serverMs: number } {
+  const perDb: Record<string, number> = {};
+  let count = 0;
+  let seconds = 0;
   for (const r of VIGIL_RESOURCES) {
     let sum = 0;
-    for (const [key, count] of after) {
+    for (const [key, { n: total, s }] of after) {
       const [resource, verb] = key.split(" ") as [string, string];
       // The bench's own creates are the only POSTs of Databases.
-      if (resource === r && !(r === "databases" && verb === "POST")) {
-        sum += count - (before.get(key) ?? 0);
-      }
+      if (resource !== r || (r === "databases" && verb === "POST")) continue;
+      sum += total - (before.get(key)?.n ?? 0);
+      seconds += s - (before.get(key)?.s ?? 0);
     }
-    out[r] = sum / n;
+    perDb[r] = sum / n;
+    count += sum;
   }
-  return out;
+  return { perDb, serverMs: (seconds / count) * 1000 };
 }
 
 /** "applied" lines per Database by kind, and how many Databases had each sequence of status writes. */
@@ -481,7 +492,7 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
     const ownAtReady = await vigilWrites(vigil) - own0;
     const rssReady = memoryKiB(vigil.child.pid).rss;
     await delay(SETTLE_MS);
-    const writesPerDb = writesByResource(api0, await apiserverWrites(plane), n);
+    const writes = writesByResource(api0, await apiserverWrites(plane), n);
     const settled = await vigilWrites(vigil);
     const eventWrites = await vigilEventWrites(plane);
     const log = fromLog(vigil.lines, n);
@@ -520,7 +531,8 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
       lag: { median: lags[Math.floor(lags.length / 2)]!, max: lags[lags.length - 1]! },
       cpu,
       throttle,
-      writesPerDb,
+      writesPerDb: writes.perDb,
+      serverMs: writes.serverMs,
       eventsPerDb: eventWrites / n,
       ownWritesPerDb: { settled: (settled - own0) / n, atReady: ownAtReady / n },
       appliedPerDb: log.applied,
@@ -618,7 +630,8 @@ function report(n: number, floor: FloorResult, v: VigilResult): void {
   const applied = Object.entries(v.appliedPerDb).map(([k, x]) => `${k} ${x.toFixed(2)}`);
   console.log(
     `  writes per Database (apiserver_request_total): ${byResource.join(", ")} = ` +
-      `${sum.toFixed(2)}; events ${v.eventsPerDb.toFixed(2)} besides\n` +
+      `${sum.toFixed(2)}; events ${v.eventsPerDb.toFixed(2)} besides; the apiserver served ` +
+      `each in ${v.serverMs.toFixed(1)} ms on average\n` +
       `  Vigil's rest_client writes per Database: ${v.ownWritesPerDb.settled.toFixed(2)} ` +
       `(${v.ownWritesPerDb.atReady.toFixed(2)} when all were Ready); ` +
       `"applied" lines: ${applied.join(", ")}\n` +
