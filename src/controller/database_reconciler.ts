@@ -137,6 +137,8 @@ export interface DatabaseReconcilerOptions {
    * condition changes are written at once.
    */
   readonly progressBatchMs?: number;
+  /** The same while the Database is still being created (Ready reason `Creating`); default 10 000 ms. */
+  readonly creatingProgressBatchMs?: number;
   /** Poll interval while cleanup waits for pods to go; default 2 000 ms. */
   readonly cleanupPollMs?: number;
   /**
@@ -688,7 +690,15 @@ export class DatabaseReconciler {
     if (progressOnly(db.status, status)) {
       const since = this.#progressSince.get(key) ?? this.#clock.now();
       this.#progressSince.set(key, since);
-      const waitMs = since + (this.#o.progressBatchMs ?? 1_000) - this.#clock.now();
+      // While a Database is still being created nobody waits on its counters but on
+      // Ready, so they may wait longer for the next real transition.
+      const creating = db.status?.conditions?.find((c) =>
+        c.type === "Ready"
+      )?.reason === "Creating";
+      const windowMs = creating
+        ? this.#o.creatingProgressBatchMs ?? 10_000
+        : this.#o.progressBatchMs ?? 1_000;
+      const waitMs = since + windowMs - this.#clock.now();
       if (waitMs > 0) return { requeueAfterMs: waitMs };
     }
     this.#progressSince.delete(key);

@@ -166,3 +166,26 @@ Deno.test("cleanup that cannot finish is bounded: CleanupTimeout, then the final
   assert.ok(w.events.includes("Warning CleanupTimeout"));
   assert.ok(w.calls.some((c) => c.verb === "patch"));
 });
+
+Deno.test("while a Database is created, progress-only status changes wait for the next transition", async () => {
+  const w = world();
+  w.addDatabase({});
+  await w.run();
+  const statusWrites = () => w.calls.filter((c) => c.verb === "applyStatus").length;
+  assert.equal(statusWrites(), 1);
+  // The StatefulSet controller creates the pod: replicas 0 → 1, nothing Ready yet.
+  const sts = w.owned.get("StatefulSet")!.reader().get("shop/orders")!;
+  w.owned.get("StatefulSet")!.apply(structuredClone({
+    ...sts,
+    status: { observedGeneration: sts.metadata?.generation ?? 1, replicas: 1, updatedReplicas: 1 },
+  }));
+  const result = await w.run();
+  assert.equal(statusWrites(), 1, "held");
+  assert.ok((result.requeueAfterMs ?? 0) > 1_000, JSON.stringify(result));
+  await w.clock.advance(2_000);
+  await w.run();
+  assert.equal(statusWrites(), 1, "still held after the normal 1 s window");
+  await w.clock.advance(10_000);
+  await w.run();
+  assert.equal(statusWrites(), 2, "written once the creating window has passed");
+});
