@@ -36,6 +36,7 @@ import {
   APPLIED_HASH_ANNOTATION,
   type Applier,
   matchesLive,
+  stableJson,
   withAppliedHash,
 } from "./apply/mod.ts";
 import {
@@ -87,7 +88,6 @@ import {
   type RolloutPod,
   type RolloutStep,
 } from "./rollout_step.ts";
-import { stableJson } from "./stable_json.ts";
 import { rolloutStartEvents, statusTransitionEvents } from "./transition_events.ts";
 
 /** The finalizer Vigil puts on every Database it runs. */
