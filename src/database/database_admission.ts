@@ -131,7 +131,10 @@ export function validateDatabaseHandler(ctx: DatabaseAdmissionContext): Admissio
         causes: problems.map((p) => ({
           field: p.path,
           reason: "FieldValueInvalid",
-          message: p.message,
+          // kubectl prints each cause as `<field>: <message>`: the path once is enough.
+          message: p.message.startsWith(`${p.path}: `)
+            ? p.message.slice(p.path.length + 2)
+            : p.message,
         })),
       },
     );

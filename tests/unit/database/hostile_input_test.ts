@@ -153,7 +153,7 @@ Deno.test("validate never throws and refuses every spec the schema refuses, nami
         const field = cause.field ?? "";
         assert.match(field, /^(spec|metadata)\b/);
         const message = cause.message ?? "";
-        assert.ok(message.startsWith(`${field}: `), message);
+        assert.ok(!message.startsWith(`${field}: `), `the path is not repeated: ${message}`);
         assert.match(message, /; accepted: \S/, message);
       }
       if (schema.success) return;
@@ -165,7 +165,7 @@ Deno.test("validate never throws and refuses every spec the schema refuses, nami
         assert.ok(cause, `no cause names ${field}: ${res.status?.message}`);
         if (cause.field === field && field !== "spec.config") {
           const value = top === undefined ? spec : (spec as Record<string, unknown>)[String(top)];
-          assert.ok(cause.message?.startsWith(`${field}: ${shown(value)}`), cause.message ?? "");
+          assert.ok(cause.message?.startsWith(shown(value)), cause.message ?? "");
         }
       }
     }),
