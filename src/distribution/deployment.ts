@@ -27,6 +27,8 @@
  *   finish before SIGKILL.
  * - `--image-registry` goes through its environment twin, whose empty value
  *   `vigil run` reads as unset: one manifest shape with or without a mirror.
+ * - Resources include `ephemeral-storage` (a request and a limit), which
+ *   holds only the container's logs: the root filesystem is read-only.
  *
  * @module
  */
@@ -53,10 +55,11 @@ export function operatorArgs(options: ResolvedInstallOptions): string[] {
   return [
     `--leader-elect=${options.leaderElect}`,
     `--leader-election-id=${options.leaderElectionId}`,
-    `--metrics-bind-address=:${RUN_DEFAULTS.metricsPort}`,
-    `--health-probe-bind-address=:${RUN_DEFAULTS.healthPort}`,
-    `--webhook-port=${RUN_DEFAULTS.webhookPort}`,
-    `--webhook-cert-dir=${RUN_DEFAULTS.webhookCertDir}`,
+    `--metrics-bind-address=:${options.metricsPort}`,
+    `--health-probe-bind-address=:${options.healthPort}`,
+    `--webhook-port=${options.webhookPort}`,
+    `--webhook-cert-dir=${options.webhookCertDir}`,
+    `--log-level=${options.logLevel}`,
     "--log-format=json",
   ];
 }
@@ -74,9 +77,9 @@ function container(options: ResolvedInstallOptions) {
       { name: "VIGIL_IMAGE_REGISTRY", value: options.imageRegistry },
     ],
     ports: [
-      { name: "metrics", containerPort: RUN_DEFAULTS.metricsPort, protocol: "TCP" },
-      { name: "health", containerPort: RUN_DEFAULTS.healthPort, protocol: "TCP" },
-      { name: "webhook", containerPort: RUN_DEFAULTS.webhookPort, protocol: "TCP" },
+      { name: "metrics", containerPort: options.metricsPort, protocol: "TCP" },
+      { name: "health", containerPort: options.healthPort, protocol: "TCP" },
+      { name: "webhook", containerPort: options.webhookPort, protocol: "TCP" },
     ],
     lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
     livenessProbe: {
@@ -100,7 +103,7 @@ function container(options: ResolvedInstallOptions) {
     },
     volumeMounts: [{
       name: "webhook-certs",
-      mountPath: RUN_DEFAULTS.webhookCertDir,
+      mountPath: options.webhookCertDir,
       readOnly: true,
     }],
   };

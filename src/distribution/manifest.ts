@@ -3,8 +3,9 @@
  *
  * Order: the Namespace, the CRD, the ServiceAccount and RBAC, the
  * cert-manager Issuer and Certificate (so the Secret exists early), the
- * Services, the Deployment and its PodDisruptionBudget, and last the webhook
- * configurations — registered only once everything they call is applied.
+ * Services, the NetworkPolicy, the Deployment and its PodDisruptionBudget,
+ * and last the webhook configurations — registered only once everything
+ * they call is applied.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
   type ResolvedInstallOptions,
   resolveInstallOptions,
 } from "./install_options.ts";
+import { buildNetworkPolicy } from "./network_policy.ts";
 import { buildRbac } from "./rbac.ts";
 import {
   buildCertManagerObjects,
@@ -45,8 +47,11 @@ export function buildNamespace(options: ResolvedInstallOptions): KubeObject {
 export interface ManifestPart {
   /** Template file name in the chart, e.g. `deployment.yaml`; `undefined`: not in the chart. */
   readonly template: string | undefined;
-  /** Only installed when cert-manager is (`certManager.enabled` in the chart). */
-  readonly certManager?: boolean;
+  /**
+   * The chart value (a boolean's path under `.Values`) that installs the
+   * object, e.g. `certManager.enabled`; `undefined`: always installed.
+   */
+  readonly enabledBy?: string;
   readonly object: KubeObject;
 }
 
@@ -64,10 +69,17 @@ export function buildManifestParts(options: InstallOptions = {}): ManifestPart[]
     ...rbac.map((object) => ({ template: "rbac.yaml", object })),
     ...buildCertManagerObjects(o).map((object) => ({
       template: "certificate.yaml",
-      certManager: true,
+      enabledBy: "certManager.enabled",
       object,
     })),
     ...buildServices(o).map((object) => ({ template: "services.yaml", object })),
+    ...(o.networkPolicy.enabled
+      ? [{
+        template: "networkpolicy.yaml",
+        enabledBy: "networkPolicy.enabled",
+        object: buildNetworkPolicy(o),
+      }]
+      : []),
     { template: "deployment.yaml", object: buildDeployment(o) },
     { template: "deployment.yaml", object: buildPodDisruptionBudget(o) },
     ...buildWebhookConfigurations(o).map((object) => ({ template: "webhooks.yaml", object })),

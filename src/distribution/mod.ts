@@ -1,6 +1,6 @@
 /**
  * What a platform team installs: pure builders of Vigil's Namespace, RBAC,
- * Deployment, Services, webhook configurations, cert-manager objects and
+ * Deployment, Services, NetworkPolicy, webhook configurations, cert-manager objects and
  * in-cluster CRD, rendered as `deploy/vigil.yaml` and as the Helm chart
  * `deploy/helm/vigil/` by `tools/gen_deploy.ts`.
  *
@@ -10,5 +10,6 @@ export * from "./install_options.ts";
 export * from "./rbac.ts";
 export * from "./deployment.ts";
 export * from "./webhook_objects.ts";
+export * from "./network_policy.ts";
 export * from "./manifest.ts";
 export * from "./helm_chart.ts";

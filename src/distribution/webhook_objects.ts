@@ -36,7 +36,6 @@ import {
   NAMESPACE,
   POD_SELECTOR,
   type ResolvedInstallOptions,
-  RUN_DEFAULTS,
   WEBHOOK_SERVICE,
   WEBHOOK_TLS_SECRET,
 } from "./install_options.ts";
@@ -74,7 +73,7 @@ export function buildServices(options: ResolvedInstallOptions): KubeObject[] {
   });
   return [
     service(WEBHOOK_SERVICE, "webhook", 443, "webhook"),
-    service(METRICS_SERVICE, "metrics", RUN_DEFAULTS.metricsPort, "metrics"),
+    service(METRICS_SERVICE, "metrics", options.metricsPort, "metrics"),
   ];
 }
 

@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { RUN_FLAGS } from "../../../src/config.ts";
 import { VERSION } from "../../../src/version.ts";
 import {
+  binaryGrants,
   buildManifest,
+  imageBuildEnv,
   type KubeObject,
+  resolveInstallOptions,
   SELF_SIGNED_CLUSTER_ROLE,
 } from "../../../src/distribution/mod.ts";
 
@@ -32,7 +35,10 @@ Deno.test("the operator pod meets the restricted Pod Security Standard", () => {
     assert.equal(c.securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] });
     assert.equal(c.securityContext.seccompProfile.type, "RuntimeDefault");
-    assert.ok(c.resources.requests && c.resources.limits, "requests and limits");
+    for (const resource of ["cpu", "memory", "ephemeral-storage"]) {
+      assert.ok(c.resources.requests[resource], `a ${resource} request`);
+      assert.ok(c.resources.limits[resource], `a ${resource} limit`);
+    }
   }
   assert.equal(
     one("Namespace").metadata.labels["pod-security.kubernetes.io/enforce"],
@@ -173,4 +179,73 @@ Deno.test("webhook configurations and the CRD go through the Service with the CA
   const kinds = objects.map((o) => o.kind);
   assert.equal(kinds[0], "Namespace");
   assert.ok(kinds.indexOf("Deployment") < kinds.indexOf("MutatingWebhookConfiguration"));
+});
+
+Deno.test("the NetworkPolicy isolates the operator pods: in to its three ports, out to the API server and DNS only", () => {
+  const policy = one("NetworkPolicy");
+  assert.deepEqual(policy.spec.podSelector, deployment.spec.selector);
+  assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
+  const named = (name: string) => container.ports.find((p: Json) => p.name === name).containerPort;
+  assert.deepEqual(policy.spec.ingress, [{
+    ports: ["webhook", "metrics", "health"].map((name) => ({ port: named(name), protocol: "TCP" })),
+  }]);
+  assert.equal(policy.spec.egress.length, 2);
+  const [apiServer, dns] = policy.spec.egress;
+  assert.deepEqual(apiServer, {
+    ports: [{ port: 443, protocol: "TCP" }, { port: 6443, protocol: "TCP" }],
+  });
+  assert.deepEqual(dns.ports, [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }]);
+  assert.deepEqual(dns.to, [{
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+    podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+  }]);
+});
+
+Deno.test("non-default ports, certificate directory and log level reach the args, ports, mount, Service and policy", () => {
+  const objects = buildManifest({
+    webhookPort: 10443,
+    metricsPort: 18080,
+    healthPort: 18081,
+    webhookCertDir: "/etc/vigil/certs",
+    logLevel: "debug",
+    networkPolicy: {
+      apiServerPeers: [{ ipBlock: { cidr: "10.0.0.1/32" } }],
+      extraEgress: [{ ports: [{ port: 3128, protocol: "TCP" }] }],
+    },
+  }) as Json[];
+  const c = objects.find((o) => o.kind === "Deployment").spec.template.spec.containers[0];
+  for (
+    const arg of [
+      "--webhook-port=10443",
+      "--metrics-bind-address=:18080",
+      "--health-probe-bind-address=:18081",
+      "--webhook-cert-dir=/etc/vigil/certs",
+      "--log-level=debug",
+    ]
+  ) assert.ok(c.args.includes(arg), `${arg} in ${c.args}`);
+  assert.deepEqual(
+    Object.fromEntries(c.ports.map((p: Json) => [p.name, p.containerPort])),
+    { webhook: 10443, metrics: 18080, health: 18081 },
+  );
+  assert.equal(c.volumeMounts[0].mountPath, "/etc/vigil/certs");
+  const metrics = objects.find((o) => o.metadata.name === "vigil-metrics");
+  assert.equal(metrics.spec.ports[0].port, 18080);
+  const policy = objects.find((o) => o.kind === "NetworkPolicy");
+  assert.deepEqual(policy.spec.ingress[0].ports.map((p: Json) => p.port), [10443, 18080, 18081]);
+  assert.deepEqual(policy.spec.egress[0].to, [{ ipBlock: { cidr: "10.0.0.1/32" } }]);
+  assert.deepEqual(policy.spec.egress.at(-1), { ports: [{ port: 3128, protocol: "TCP" }] });
+  assert.ok(
+    !buildManifest({ networkPolicy: { enabled: false } }).some((o) => o.kind === "NetworkPolicy"),
+  );
+});
+
+Deno.test("only a certificate directory other than the default needs a grant the binary lacks", () => {
+  const defaults = resolveInstallOptions();
+  assert.deepEqual(binaryGrants(defaults), { net: [], read: [] });
+  assert.deepEqual(imageBuildEnv(defaults), {});
+  const custom = resolveInstallOptions({ webhookPort: 1, metricsPort: 2, healthPort: 3 });
+  assert.deepEqual(binaryGrants(custom), { net: [], read: [] });
+  const elsewhere = resolveInstallOptions({ webhookCertDir: "/etc/vigil/certs" });
+  assert.deepEqual(binaryGrants(elsewhere), { net: [], read: ["/etc/vigil/certs"] });
+  assert.deepEqual(imageBuildEnv(elsewhere), { VIGIL_ALLOW_READ: "/etc/vigil/certs" });
 });
