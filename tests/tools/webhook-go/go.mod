@@ -1,0 +1,3 @@
+module vigil.dev/tests/tools/webhook-go
+
+go 1.26
