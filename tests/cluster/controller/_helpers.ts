@@ -13,6 +13,8 @@ import { startVigil, type VigilProcess } from "../../support/vigil_process.ts";
 /** A Vigil process reconciling one namespace, and how to stop it. */
 export interface ScopedVigil {
   readonly vigil: VigilProcess;
+  /** Its webhook certificate directory (`ca.crt`, `tls.crt`, `tls.key`; removed on stop). */
+  readonly certDir: string;
   /** Sum of `rest_client_requests_total` for write verbs, by verb. */
   writes(): Promise<Record<string, number>>;
   stop(): Promise<number>;
@@ -54,6 +56,7 @@ export async function startScopedVigil(
   }
   return {
     vigil,
+    certDir,
     writes: () => writeCounts(vigil.metricsPort!),
     async stop() {
       const code = await vigil.stop();
