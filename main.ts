@@ -6,6 +6,7 @@
  * @module
  */
 import "./src/env_guard.ts";
+import { parseArgs } from "node:util";
 import { ConfigError, parseRunConfig, runHelp } from "./src/config.ts";
 import { runOperator } from "./src/cli/run_command.ts";
 import { VERSION } from "./src/version.ts";
@@ -41,7 +42,15 @@ async function main(args: readonly string[]): Promise<number> {
     );
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const { tokens } = parseArgs({
+    args: [...rest],
+    options: { help: { type: "boolean", short: "h" } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  // --help or -h anywhere asks for the command's help, whatever else is given.
+  if (tokens.some((t) => t.kind === "option" && t.name === "help")) {
     console.log(HELP[command]);
     return 0;
   }

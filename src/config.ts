@@ -8,9 +8,10 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { z } from "zod";
-import { formatDurationMs, parseDurationMs } from "./duration.ts";
-import { LEVEL_NAMES, type LevelName } from "./observability/log.ts";
+import { DurationError, formatDurationMs, parseDurationMs } from "./duration.ts";
+import type { LevelName } from "./observability/log.ts";
 
 /** A bad flag, variable or combination; `main.ts` exits 2 with its message. */
 export class ConfigError extends Error {
@@ -83,7 +84,16 @@ export interface FlagSpec {
   readonly values?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** Strings only: the form a value must have… */
+  readonly pattern?: RegExp;
+  /** …and its longest length. */
+  readonly maxLength?: number;
+  /** What is accepted, in words, when the kind does not say it all. */
+  readonly accepted?: string;
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL_ACCEPTED = "a DNS-1123 label (lowercase letters, digits, '-', at most 63)";
 
 /** Every flag `vigil run` accepts, in `--help` order. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -91,6 +101,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "kubeconfig",
     key: "kubeconfig",
     kind: "path",
+    accepted: "a readable kubeconfig file",
     help: "kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)",
   },
   {
@@ -103,6 +114,9 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "namespace",
     key: "namespace",
     kind: "string",
+    pattern: DNS_LABEL,
+    maxLength: 63,
+    accepted: DNS_LABEL_ACCEPTED,
     help: "reconcile Databases in this namespace only (default: all namespaces)",
   },
   {
@@ -152,6 +166,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     key: "webhookService",
     kind: "string",
     default: "vigil-system/vigil-webhook",
+    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    accepted: "namespace/name of a Service, e.g. vigil-system/vigil-webhook",
     help: "self-signed mode: namespace/name of the webhook Service (in-cluster)",
   },
   {
@@ -165,6 +181,9 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     flag: "leader-election-namespace",
     key: "leaderElectionNamespace",
     kind: "string",
+    pattern: DNS_LABEL,
+    maxLength: 63,
+    accepted: DNS_LABEL_ACCEPTED,
     help: "namespace of the Lease (default: the pod's or the context's namespace)",
   },
   {
@@ -172,6 +191,9 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
     key: "leaderElectionId",
     kind: "string",
     default: "vigil-leader",
+    pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+    maxLength: 253,
+    accepted: "a DNS-1123 subdomain (lowercase letters, digits, '-', '.', at most 253)",
     help: "name of the Lease",
   },
   {
@@ -271,162 +293,190 @@ function readableFile(path: string): boolean {
   }
 }
 
+/** A value as given, and where: `--flag` or `VIGIL_FLAG`. */
+interface Given {
+  readonly value: string;
+  readonly from: string;
+}
+
 /**
  * Parses `vigil run`'s arguments (without the `run` word).
  *
+ * `node:util`'s `parseArgs` splits the arguments (`--flag=value`,
+ * `--flag value`, `--`); each value is then read by its flag's zod schema.
+ * A bool flag alone means true, and takes `=true`/`=false` as Go's pflag does.
+ *
  * @throws {ConfigError} on an unknown flag, a missing or bad value, or an
- * inconsistent combination; the message is one line.
+ * inconsistent combination; the message is one line naming the flag (or
+ * variable), the value and what is accepted.
  */
 export function parseRunConfig(args: readonly string[], sources: ConfigSources): OperatorConfig {
-  const raw = new Map<FlagSpec, { value: string; from: string }>();
-  const byName = new Map(RUN_FLAGS.map((s) => [s.flag, s]));
+  const given = new Map<FlagSpec, Given>();
   for (const spec of RUN_FLAGS) {
     const value = sources.env(envName(spec.flag));
-    if (value !== undefined && value !== "") raw.set(spec, { value, from: envName(spec.flag) });
+    if (value !== undefined && value !== "") given.set(spec, { value, from: envName(spec.flag) });
   }
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      throw new ConfigError(
-        `unexpected argument "${arg}" (vigil run takes only --flags; see vigil run --help)`,
-      );
-    }
-    const eq = arg.indexOf("=");
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const spec = byName.get(name);
-    if (spec === undefined) {
-      throw new ConfigError(`unknown flag --${name} (see vigil run --help for the accepted flags)`);
-    }
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (spec.kind === "bool") value = "true";
-    else if (i + 1 < args.length && !args[i + 1]!.startsWith("--")) value = args[++i]!;
-    else throw new ConfigError(`flag --${name} needs a value (${describe(spec)})`);
-    raw.set(spec, { value, from: `--${name}` });
-  }
+  for (const [spec, value] of readArgs(args)) given.set(spec, value);
 
   const out: Record<string, unknown> = {};
   for (const spec of RUN_FLAGS) {
-    const given = raw.get(spec);
-    const text = given?.value ?? spec.default;
+    const text = given.get(spec)?.value ?? spec.default;
     out[spec.key] = text === undefined
       ? undefined
-      : convert(spec, text, given?.from ?? `--${spec.flag}`, sources);
+      : readValue(spec, text, given.get(spec)?.from ?? `--${spec.flag}`, sources);
   }
-  return check(out);
+  return checkCombinations(out as unknown as OperatorConfig);
 }
 
-function describe(spec: FlagSpec): string {
+/** The flags in `args`, split by `parseArgs`; later ones win. */
+function readArgs(args: readonly string[]): Map<FlagSpec, Given> {
+  const byName = new Map(RUN_FLAGS.map((s) => [s.flag, s]));
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: Object.fromEntries(
+      RUN_FLAGS.map((s) => [s.flag, { type: s.kind === "bool" ? "boolean" : "string" }] as const),
+    ),
+    // Unknown flags, positionals and `--bool=false` come back as tokens, for
+    // messages of our own instead of parseArgs' generic ones.
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const given = new Map<FlagSpec, Given>();
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      throw new ConfigError(
+        `unexpected argument ${
+          JSON.stringify(token.value)
+        } (vigil run takes only --flags; see vigil run --help)`,
+      );
+    }
+    const spec = token.rawName.startsWith("--") ? byName.get(token.name) : undefined;
+    if (spec === undefined) {
+      throw new ConfigError(
+        `unknown flag ${token.rawName} (see vigil run --help for the accepted flags)`,
+      );
+    }
+    let value = token.value;
+    if (spec.kind === "bool") value ??= "true";
+    // parseArgs takes the next argument as the value even when it is a flag.
+    if (value === undefined || (token.inlineValue === false && value.startsWith("--"))) {
+      throw new ConfigError(`flag --${spec.flag} needs a value (accepted: ${accepted(spec)})`);
+    }
+    given.set(spec, { value, from: `--${spec.flag}` });
+  }
+  return given;
+}
+
+/** What a flag accepts, in words, for "accepted: …". */
+function accepted(spec: FlagSpec): string {
+  if (spec.accepted !== undefined) return spec.accepted;
   switch (spec.kind) {
     case "bool":
-      return "accepted: true or false";
+      return "true or false";
     case "duration":
-      return `accepted: a duration like 15s, 1m30s or 500ms${spec.min === 0 ? ", or 0" : ""}`;
+      return `a duration like 15s, 1m30s, .5s or 500ms, in units ns, us, ms, s, m, h${
+        spec.min === 0 ? "; or 0" : ""
+      }`;
     case "int":
-      return `accepted: an integer from ${spec.min} to ${spec.max}`;
+      return `an integer from ${spec.min} to ${spec.max}`;
     case "port":
-      return "accepted: a port from 1 to 65535";
+      return "a port from 1 to 65535";
     case "address":
-      return `accepted: host:port, :port, or 0 to disable`;
+      return "host:port, :port, or 0 to disable";
     case "enum":
-      return `accepted: ${spec.values?.join(", ")}`;
+      return spec.values?.join(", ") ?? "";
     case "path":
-      return "accepted: a readable file path";
+      return "a readable file path";
     case "string":
-      return "accepted: a non-empty string";
+      return "a non-empty string";
   }
 }
 
-function bad(from: string, value: string, spec: FlagSpec): ConfigError {
-  return new ConfigError(`invalid value ${JSON.stringify(value)} for ${from} (${describe(spec)})`);
-}
+/** Says what is wrong with a value beyond "not accepted", as a zod issue's `params`. */
+const problem = (text: string) => ({ params: { problem: text } });
 
-function convert(spec: FlagSpec, text: string, from: string, sources: ConfigSources): unknown {
+/** The zod schema that reads one flag's text into its value. */
+function valueSchema(spec: FlagSpec, sources: ConfigSources): z.ZodType<unknown, string> {
+  const text = z.string();
+  const integer = (min: number, max: number) =>
+    text.regex(/^\d+$/).transform(Number).pipe(z.number().min(min).max(max));
   switch (spec.kind) {
     case "bool":
-      if (text === "true" || text === "false") return text === "true";
-      throw bad(from, text, spec);
-    case "duration": {
-      const ms = parseDurationMs(text);
-      // Durations are positive unless the flag says 0 (off) is accepted.
-      if (ms === undefined || ms < 0 || (ms === 0 && spec.min !== 0)) throw bad(from, text, spec);
-      return ms;
-    }
-    case "int": {
-      const n = Number(text);
-      if (!/^\d+$/.test(text) || n < (spec.min ?? 0) || n > (spec.max ?? Infinity)) {
-        throw bad(from, text, spec);
-      }
-      return n;
-    }
-    case "port": {
-      const n = Number(text);
-      if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw bad(from, text, spec);
-      return n;
-    }
-    case "address": {
-      if (text === "0") return undefined;
-      const match = text.match(/^(.*):(\d+)$/);
-      const port = Number(match?.[2]);
-      if (!match || port < 1 || port > 65535) throw bad(from, text, spec);
-      const host = match[1]!.replace(/^\[(.*)\]$/, "$1");
-      const wildcard = host === "" || host === "0.0.0.0" || host === "::";
-      return { hostname: wildcard ? ANY_HOST : host, port } satisfies BindAddress;
-    }
+      return z.enum(["true", "false"]).transform((v) => v === "true");
+    case "duration":
+      return text.transform((value, ctx) => {
+        let ms: number;
+        try {
+          ms = parseDurationMs(value);
+        } catch (err) {
+          if (!(err instanceof DurationError)) throw err;
+          ctx.issues.push({ code: "custom", input: value, ...problem(err.problem) });
+          return z.NEVER;
+        }
+        // Durations are positive unless the flag says 0 (off) is accepted.
+        if (ms < 0 || (ms === 0 && spec.min !== 0)) {
+          ctx.issues.push({
+            code: "custom",
+            input: value,
+            ...problem(ms < 0 ? "negative" : "zero"),
+          });
+          return z.NEVER;
+        }
+        return ms;
+      });
+    case "int":
+      return integer(spec.min ?? 0, spec.max ?? Number.MAX_SAFE_INTEGER);
+    case "port":
+      return integer(1, 65535);
+    case "address":
+      return text.transform((value, ctx): BindAddress | undefined => {
+        if (value === "0") return undefined;
+        const match = value.match(/^(.*):(\d+)$/);
+        const port = Number(match?.[2]);
+        if (!match || port < 1 || port > 65535) {
+          ctx.issues.push({ code: "custom", input: value });
+          return z.NEVER;
+        }
+        const host = match[1]!.replace(/^\[(.*)\]$/, "$1");
+        const wildcard = host === "" || host === "0.0.0.0" || host === "::";
+        return { hostname: wildcard ? ANY_HOST : host, port };
+      });
     case "enum":
-      if (spec.values?.includes(text)) {
-        return spec.key === "logLevel" ? text.toUpperCase() : text;
-      }
-      throw bad(from, text, spec);
-    case "path": {
-      if (text === "") throw bad(from, text, spec);
-      if (spec.key === "kubeconfig" && !(sources.readable ?? readableFile)(text)) {
-        throw new ConfigError(
-          `invalid value ${
-            JSON.stringify(text)
-          } for ${from} (the file does not exist or is not readable; accepted: a readable kubeconfig file)`,
-        );
-      }
-      return text;
+      return z.enum((spec.values ?? []) as [string, ...string[]]).transform((v) =>
+        spec.key === "logLevel" ? v.toUpperCase() : v
+      );
+    case "path":
+      return text.min(1).refine(
+        (path) => spec.key !== "kubeconfig" || (sources.readable ?? readableFile)(path),
+        problem("the file does not exist or is not readable"),
+      );
+    case "string": {
+      const nonEmpty = text.refine((v) => v.trim() !== "");
+      if (spec.pattern === undefined) return nonEmpty;
+      const max = spec.maxLength ?? Infinity;
+      return nonEmpty
+        .refine((v) => v.length <= max, problem(`longer than ${max} characters`))
+        .refine((v) => spec.pattern!.test(v));
     }
-    case "string":
-      if (text.trim() === "") throw bad(from, text, spec);
-      return text;
   }
 }
 
-const schema = z.object({
-  kubeconfig: z.string().optional(),
-  context: z.string().optional(),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
-    message: "a DNS-1123 label (lowercase letters, digits, '-')",
-  }).max(63).optional(),
-  leaderElectionNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
-    message: "a DNS-1123 label (lowercase letters, digits, '-')",
-  }).max(63).optional(),
-  leaderElectionId: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
-    message: "a DNS-1123 subdomain (lowercase letters, digits, '-', '.')",
-  }).max(253),
-  logLevel: z.enum(LEVEL_NAMES as [LevelName, ...LevelName[]]),
-  webhookService: z.string().regex(
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    {
-      message: "namespace/name of a Service, e.g. vigil-system/vigil-webhook",
-    },
-  ),
-}).loose();
+function readValue(spec: FlagSpec, text: string, from: string, sources: ConfigSources): unknown {
+  const parsed = valueSchema(spec, sources).safeParse(text);
+  if (parsed.success) return parsed.data;
+  const what = parsed.error.issues
+    .map((i) => i.code === "custom" ? (i.params as { problem?: string } | undefined)?.problem : "")
+    .find((p) => p !== undefined && p !== "");
+  throw new ConfigError(
+    `invalid value ${JSON.stringify(text)} for ${from}${
+      what === undefined ? "" : `: ${what}`
+    } (accepted: ${accepted(spec)})`,
+  );
+}
 
-function check(out: Record<string, unknown>): OperatorConfig {
-  const parsed = schema.safeParse(out);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    const spec = RUN_FLAGS.find((s) => s.key === key)!;
-    throw new ConfigError(
-      `invalid value ${JSON.stringify(out[key])} for --${spec.flag} (accepted: ${issue.message})`,
-    );
-  }
-  const config = out as unknown as OperatorConfig;
+function checkCombinations(config: OperatorConfig): OperatorConfig {
   // client-go's leaderelection.NewLeaderElector rules.
   if (config.leaseDurationMs <= config.renewDeadlineMs) {
     throw new ConfigError(

@@ -98,10 +98,11 @@ Deno.test("a flag without its value is refused and says what it takes", () => {
 Deno.test("a bad duration names the flag, the value and the accepted form", () => {
   fails(
     ["--lease-duration=15"],
-    /invalid value "15" for --lease-duration \(accepted: a duration like 15s/,
+    /invalid value "15" for --lease-duration: missing unit \(accepted: a duration like 15s/,
   );
-  fails(["--retry-period=-2s"], /"-2s" for --retry-period/);
-  fails(["--graceful-shutdown-timeout=0"], /"0" for --graceful-shutdown-timeout/);
+  fails(["--retry-period=-2s"], /"-2s" for --retry-period: negative/);
+  fails(["--graceful-shutdown-timeout=0"], /"0" for --graceful-shutdown-timeout: zero/);
+  fails(["--lease-duration=1d"], /"1d" for --lease-duration: unknown unit "d"/);
 });
 
 Deno.test("the webhook drain accepts 0 (off), which other durations refuse", () => {
@@ -113,7 +114,7 @@ Deno.test("the webhook drain accepts 0 (off), which other durations refuse", () 
   );
   fails(
     ["--shutdown-webhook-drain=-1s"],
-    /"-1s" for --shutdown-webhook-drain \(accepted: .*or 0\)/,
+    /"-1s" for --shutdown-webhook-drain: negative \(accepted: .*or 0\)/,
   );
   fails(["--startup-timeout=0"], /"0" for --startup-timeout/);
 });
@@ -155,7 +156,7 @@ Deno.test("an unknown enum value lists the accepted ones", () => {
 Deno.test("an unreadable kubeconfig is refused at parse time", () => {
   fails(
     ["--kubeconfig=/nope"],
-    /"\/nope" for --kubeconfig \(the file does not exist or is not readable/,
+    /"\/nope" for --kubeconfig: the file does not exist or is not readable \(accepted: a readable kubeconfig file\)/,
     {},
     false,
   );
@@ -187,5 +188,46 @@ Deno.test("the webhook Service must be namespace/name", () => {
   fails(
     ["--webhook-service=vigil-webhook"],
     /"vigil-webhook" for --webhook-service \(accepted: namespace\/name of a Service/,
+  );
+});
+
+Deno.test("duration flags take every form Go's time.ParseDuration takes", () => {
+  const c = parseRunConfig(
+    [
+      "--lease-duration=1m0.5s",
+      "--renew-deadline=.5m",
+      "--retry-period=2500000µs",
+      "--graceful-shutdown-timeout=+1h2m3.5s",
+      "--startup-timeout=90000000000ns",
+    ],
+    noEnv,
+  );
+  assert.equal(c.leaseDurationMs, 60_500);
+  assert.equal(c.renewDeadlineMs, 30_000);
+  assert.equal(c.retryPeriodMs, 2_500);
+  assert.equal(c.gracefulShutdownTimeoutMs, 3_723_500);
+  assert.equal(c.startupTimeoutMs, 90_000);
+});
+
+Deno.test("a flag followed by another flag instead of its value is refused", () => {
+  fails(["--namespace", "--leader-elect"], /flag --namespace needs a value \(accepted: a DNS-1123/);
+});
+
+Deno.test("short flags and arguments after -- are refused by name", () => {
+  fails(["-n", "prod"], /unknown flag -n \(see vigil run --help/);
+  fails(["--", "--namespace=prod"], /unexpected argument "--namespace=prod"/);
+});
+
+Deno.test("a name longer than a DNS label allows says so", () => {
+  fails(
+    [`--namespace=${"a".repeat(64)}`],
+    /for --namespace: longer than 63 characters \(accepted: a DNS-1123 label/,
+  );
+});
+
+Deno.test("the last of a repeated flag wins, as with Go's pflag", () => {
+  assert.equal(
+    parseRunConfig(["--log-level=debug", "--log-level", "warn"], noEnv).logLevel,
+    "WARN",
   );
 });
