@@ -129,6 +129,7 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
       () => storageClasses.store.list() as StorageClassObject[],
       () => storageClasses.hasSynced(),
     ),
+    runsNamespace: (namespace) => config.namespace === undefined || namespace === config.namespace,
     metrics: createWebhookMetrics(manager.metrics.registry),
     log: getLogger("webhook"),
   });

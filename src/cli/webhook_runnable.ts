@@ -53,6 +53,8 @@ export interface DatabaseWebhookOptions {
   readonly hostname?: string;
   readonly certificates: CertificateMode;
   readonly admission: DatabaseAdmissionContext;
+  /** Whether this operator runs the Databases of a namespace (they get its finalizer at creation). */
+  readonly runsNamespace?: (namespace: string) => boolean;
   readonly metrics: WebhookMetrics;
   readonly log: Logger;
 }
@@ -122,7 +124,12 @@ export class DatabaseWebhookRunnable implements Runnable {
       metrics: this.#o.metrics,
       logger: log,
     })
-      .registerAdmission(DATABASE_WEBHOOK_PATHS.mutate, mutateDatabaseHandler())
+      .registerAdmission(
+        DATABASE_WEBHOOK_PATHS.mutate,
+        mutateDatabaseHandler(
+          this.#o.runsNamespace === undefined ? {} : { runsNamespace: this.#o.runsNamespace },
+        ),
+      )
       .registerAdmission(
         DATABASE_WEBHOOK_PATHS.validate,
         validateDatabaseHandler(this.#o.admission),

@@ -19,7 +19,13 @@
  *
  * @module
  */
-import { DatabaseV1Schema, type DefaultedDatabaseV1, defaultVersion, V1 } from "../database/mod.ts";
+import {
+  CLEANUP_FINALIZER,
+  DatabaseV1Schema,
+  type DefaultedDatabaseV1,
+  defaultVersion,
+  V1,
+} from "../database/mod.ts";
 import { ForbiddenError, InvalidError, type KubeClient, NotFoundError } from "../kube/mod.ts";
 import type {
   Clock,
@@ -90,8 +96,6 @@ import {
 } from "./rollout_step.ts";
 import { rolloutStartEvents, statusTransitionEvents } from "./transition_events.ts";
 
-/** The finalizer Vigil puts on every Database it runs. */
-export const CLEANUP_FINALIZER = "vigil.dev/cleanup";
 /** Set to `"true"` to stop all changes to a Database's objects. */
 export const PAUSED_ANNOTATION = "vigil.dev/paused";
 /**
@@ -564,6 +568,14 @@ export class DatabaseReconciler {
     const changedKeys = isStringMap(liveConfig) && isStringMap(desiredConfig)
       ? changedConfigKeys(liveConfig, desiredConfig)
       : [];
+    const writes: {
+      kind: string;
+      name: string;
+      key: string;
+      hash: string;
+      desired: KubeObject;
+      isNew: boolean;
+    }[] = [];
     for (const obj of apply) {
       const kind = obj.kind ?? "";
       const name = obj.metadata?.name ?? "";
@@ -577,24 +589,37 @@ export class DatabaseReconciler {
       if (kind === "StatefulSet" && live !== undefined) {
         this.#stsTransitions(db, liveSts, desired, step, changedKeys);
       }
-      try {
-        const written = await this.#o.applier.apply(desired, { signal: ctx.signal });
-        this.#recent.record(kind, written);
-        this.#refused.delete(key);
-      } catch (err) {
-        if (err instanceof InvalidError) {
-          const failure = {
-            reason: "InvalidObject",
-            message: `The API server refused ${kind} ${name}: ${err.message}`,
-          };
-          // The same object would be refused again: wait for the spec to change.
-          this.#refused.set(key, { hash, failure });
-          return failure;
-        }
-        throw err;
-      }
       if (live === undefined) created.push(`${kind} ${name}`);
-      ctx.log.info("applied", { kind, name, created: live === undefined });
+      writes.push({ kind, name, key, hash, desired, isNew: live === undefined });
+    }
+    // The writes go out together, one round trip instead of one each. A
+    // StatefulSet that exists changes only after the rest: its new pods must
+    // read the new ConfigMap and Secret, never the old ones. A new one goes
+    // with them (its pods wait for what is not there yet; nothing is stale).
+    const later = liveSts === undefined ? [] : writes.filter((w) => w.kind === "StatefulSet");
+    const first = writes.filter((w) => !later.includes(w));
+    for (const round of [first, later]) {
+      const results = await Promise.allSettled(round.map(async (w) => {
+        const written = await this.#o.applier.apply(w.desired, { signal: ctx.signal });
+        this.#recent.record(w.kind, written);
+        this.#refused.delete(w.key);
+        ctx.log.info("applied", { kind: w.kind, name: w.name, created: w.isNew });
+      }));
+      let failure: PermanentFailure | undefined;
+      for (const [i, result] of results.entries()) {
+        if (result.status === "fulfilled") continue;
+        const err = result.reason;
+        if (!(err instanceof InvalidError)) throw err;
+        const w = round[i]!;
+        const refused = {
+          reason: "InvalidObject",
+          message: `The API server refused ${w.kind} ${w.name}: ${err.message}`,
+        };
+        // The same object would be refused again: wait for the spec to change.
+        this.#refused.set(w.key, { hash: w.hash, failure: refused });
+        failure ??= refused;
+      }
+      if (failure !== undefined) return failure;
     }
     for (const ref of remove) {
       const live = this.#live(ref.kind, namespace, ref.name);

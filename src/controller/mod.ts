@@ -16,3 +16,5 @@ export * from "./backup_status.ts";
 export * from "./config_diff.ts";
 export * from "./transition_events.ts";
 export * from "./rotation_step.ts";
+/** Re-exported: the controller's finalizer, defined with the Database API. */
+export { CLEANUP_FINALIZER } from "../database/mod.ts";

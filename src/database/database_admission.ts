@@ -31,7 +31,7 @@ import { defaultDatabase, toJsonPatch } from "./default_database.ts";
 import { type AnyDatabase, convert } from "./convert.ts";
 import { z } from "zod";
 import { type StorageClassInfo, validateDatabase } from "./validate_database.ts";
-import { V1 } from "./database_v1.ts";
+import { CLEANUP_FINALIZER, V1 } from "./database_v1.ts";
 
 /** Cluster state the validating handler reads (from informer caches, not per-request GETs). */
 export interface DatabaseAdmissionContext {
@@ -85,18 +85,55 @@ function databaseHandler(
   };
 }
 
+/** Options of {@link mutateDatabaseHandler}. */
+export interface MutateOptions {
+  /**
+   * Whether this operator runs the Databases of `namespace`. A Database
+   * created there gets {@link CLEANUP_FINALIZER} at admission, which saves
+   * the reconciler a write per new Database. Databases elsewhere (another
+   * installation's namespaces) never get it, or nothing would remove it.
+   * Default: no namespace (the reconciler adds the finalizer).
+   */
+  readonly runsNamespace?: (namespace: string) => boolean;
+}
+
 /**
  * Mutating handler: adds the context defaults (version from the catalog,
- * resource requests, schema defaults) as a JSON Patch.
+ * resource requests, schema defaults) as a JSON Patch, and on CREATE the
+ * cleanup finalizer when {@link MutateOptions.runsNamespace} says so.
  *
  * Guarantees: only `add` operations for fields the user left unset, under
  * parents that are objects; a value it cannot read is passed on unchanged
- * for validation to refuse. Never throws on any JSON spec.
+ * for validation to refuse. Never throws on any JSON spec. The finalizer is
+ * added on CREATE only: a user who removes it on UPDATE keeps it removed.
  */
-export function mutateDatabaseHandler(): AdmissionHandler {
-  return databaseHandler("default", (obj, old) => {
-    return patchedWith(toJsonPatch(defaultDatabase(obj, { oldObject: old })));
-  });
+export function mutateDatabaseHandler(options: MutateOptions = {}): AdmissionHandler {
+  const runs = options.runsNamespace ?? (() => false);
+  return (req, signal) =>
+    databaseHandler("default", (obj, old) => {
+      const patch: { op: "add"; path: string; value: unknown }[] = toJsonPatch(
+        defaultDatabase(obj, { oldObject: old }),
+      );
+      // The request's namespace is the one the object is stored in.
+      const namespace = req.namespace ??
+        (obj.metadata as { namespace?: unknown } | undefined)?.namespace;
+      if (req.operation === "CREATE" && typeof namespace === "string" && runs(namespace)) {
+        patch.push(...finalizerPatch(obj));
+      }
+      return patchedWith(patch);
+    })(req, signal);
+}
+
+/** The JSON Patch that adds the cleanup finalizer to `obj`, if it lacks it. */
+function finalizerPatch(obj: UntrustedDatabase): { op: "add"; path: string; value: unknown }[] {
+  const metadata: unknown = obj.metadata;
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) return [];
+  const finalizers: unknown = (metadata as Record<string, unknown>).finalizers;
+  if (finalizers === undefined || finalizers === null) {
+    return [{ op: "add", path: "/metadata/finalizers", value: [CLEANUP_FINALIZER] }];
+  }
+  if (!Array.isArray(finalizers) || finalizers.includes(CLEANUP_FINALIZER)) return [];
+  return [{ op: "add", path: "/metadata/finalizers/-", value: CLEANUP_FINALIZER }];
 }
 
 /** At most this many problems are spelled out in one denial; the rest are counted. */

@@ -28,6 +28,13 @@ import { statusSchema } from "./status_schema.ts";
 /** apiVersion of the hub. */
 export const V1 = `${GROUP}/v1` as const;
 
+/**
+ * The finalizer on every Database Vigil runs: its cleanup (ordered deletes,
+ * PVC policy) runs before the object goes. Set by the mutating webhook at
+ * creation, and by the reconciler on a Database that lacks it.
+ */
+export const CLEANUP_FINALIZER = "vigil.dev/cleanup";
+
 /** Desired state of a v1 Database. */
 export const DatabaseSpecV1Schema = z.object({
   engine: engineField,

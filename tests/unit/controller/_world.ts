@@ -10,12 +10,8 @@ import {
 } from "../../../src/controller/mod.ts";
 import type { Applier } from "../../../src/controller/apply/mod.ts";
 import { InvalidError, type KubeClient } from "../../../src/kube/mod.ts";
-import {
-  FakeClock,
-  type KubeObject,
-  type ReconcileContext,
-  Writer,
-} from "../../../src/runtime/mod.ts";
+import { type KubeObject, type ReconcileContext, Writer } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 import { getLogger, setupLogging } from "../../../src/observability/log.ts";
 
 setupLogging({ write: () => {} });
@@ -42,6 +38,8 @@ export function world(
   const owned = new Map(OWNED_KINDS.map(([, kind]) => [kind, new Writer<KubeObject>()]));
   const calls: Call[] = [];
   const events: string[] = [];
+  /** `start <Kind>` when an apply is sent, `done <Kind>` when its answer arrives. */
+  const timeline: string[] = [];
   let rv = 100;
   const land = (obj: KubeObject): KubeObject => {
     const kind = obj.kind ?? "";
@@ -76,17 +74,23 @@ export function world(
         name: obj.metadata?.name ?? "",
         body: obj,
       });
+      const kind = obj.kind ?? "";
+      timeline.push(`start ${kind}`);
+      // Answered a turn later, so writes sent together are in flight together.
+      const answer = Promise.resolve().then(() => timeline.push(`done ${kind}`));
       if (options.refuse?.(obj)) {
-        return Promise.reject(
-          new InvalidError(
-            `StatefulSet.apps "x" is invalid: spec.template.spec.containers[0].image`,
-            {
-              status: 422,
-            },
-          ),
+        return answer.then(() =>
+          Promise.reject(
+            new InvalidError(
+              `StatefulSet.apps "x" is invalid: spec.template.spec.containers[0].image`,
+              {
+                status: 422,
+              },
+            ),
+          )
         );
       }
-      return Promise.resolve(land(obj));
+      return answer.then(() => land(obj));
     },
     applyStatus(_resource: unknown, obj: KubeObject) {
       calls.push({
@@ -151,5 +155,5 @@ export function world(
       metadata: { name: "orders", namespace: "shop", uid: "db-uid", generation: 1, ...metadata },
       spec: { engine: "postgres", replicas: 1, storageSize: "1Gi", ...spec },
     }));
-  return { calls, events, databases, owned, run, addDatabase, clock };
+  return { calls, events, timeline, databases, owned, run, addDatabase, clock };
 }

@@ -20,6 +20,20 @@ Deno.test("the finalizer is added before any owned object is created", async () 
   assert.deepEqual(w.events, ["Normal Created"]);
 });
 
+Deno.test("a new Database's objects go out together: one round trip, not one per object", async () => {
+  const w = world();
+  w.addDatabase({ replicas: 3, backupSchedule: "@daily" });
+  await w.run();
+  const owned = w.timeline.slice(w.timeline.indexOf("done Database") + 1);
+  const sent = owned.filter((e) => e.startsWith("start "));
+  assert.deepEqual(
+    owned.slice(0, sent.length),
+    ["Secret", "ConfigMap", "Service", "Service", "StatefulSet", "PodDisruptionBudget"]
+      .concat(["PersistentVolumeClaim", "CronJob"])
+      .map((k) => `start ${k}`),
+  );
+});
+
 Deno.test("a second reconcile of an unchanged world sends no request at all", async () => {
   const w = world();
   w.addDatabase({ replicas: 3, backupSchedule: "@daily" });

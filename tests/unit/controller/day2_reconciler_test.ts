@@ -319,3 +319,15 @@ Deno.test("a class that cannot expand: no request, one condition and one event, 
     "Warning StorageExpansionNotSupported",
   ]);
 });
+
+Deno.test("a config change reaches the ConfigMap before the StatefulSet that rolls pods to it", async () => {
+  const w = world();
+  await running(w);
+  w.timeline.length = 0;
+  edit(w, { replicas: 3, config: { max_connections: "250" } });
+  await w.run();
+  const configDone = w.timeline.indexOf("done ConfigMap");
+  const stsStart = w.timeline.indexOf("start StatefulSet");
+  assert.ok(configDone >= 0 && stsStart >= 0, w.timeline.join(", "));
+  assert.ok(configDone < stsStart, `StatefulSet sent before the ConfigMap landed: ${w.timeline}`);
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  CLEANUP_FINALIZER,
   convertDatabaseHandler,
   databaseWebhookConfigurations,
   defaultVersion,
@@ -74,6 +75,52 @@ Deno.test("mutate sends no patch when nothing is missing", async () => {
   const res = await mutateDatabaseHandler()(request(full), signal);
   assert.equal(res.allowed, true);
   assert.equal(res.patch, undefined);
+});
+
+Deno.test("mutate adds the cleanup finalizer at creation, only in namespaces this operator runs", async () => {
+  const mutate = mutateDatabaseHandler({ runsNamespace: (ns) => ns === "prod" });
+  const full = { ...db({ engine: "postgres" }) };
+  const ops = decodePatch((await mutate(request(full), signal)).patch);
+  assert.deepEqual(ops.find((op) => op.path.startsWith("/metadata")), {
+    op: "add",
+    path: "/metadata/finalizers",
+    value: [CLEANUP_FINALIZER],
+  });
+  // Another user's finalizer is kept; ours is appended, never duplicated.
+  const theirs = { ...full, metadata: { ...full.metadata, finalizers: ["example.com/keep"] } };
+  assert.deepEqual(
+    decodePatch((await mutate(request(theirs), signal)).patch).filter((op) =>
+      op.path.startsWith("/metadata")
+    ),
+    [{ op: "add", path: "/metadata/finalizers/-", value: CLEANUP_FINALIZER }],
+  );
+  const ours = { ...full, metadata: { ...full.metadata, finalizers: [CLEANUP_FINALIZER] } };
+  const again = await mutate(request(ours), signal);
+  assert.equal(
+    again.patch === undefined ||
+      decodePatch(again.patch).every((op) => !op.path.startsWith("/metadata")),
+    true,
+  );
+  // Another installation's namespace, an update (a user removing it keeps it removed), no option.
+  for (
+    const [handler, req] of [
+      [
+        mutate,
+        request({ ...full, metadata: { name: "orders", namespace: "dev" } }, {
+          namespace: "dev",
+        }),
+      ],
+      [mutate, request(full, { operation: "UPDATE", oldObject: full })],
+      [mutateDatabaseHandler(), request(full)],
+    ] as const
+  ) {
+    const res = await handler(req, signal);
+    assert.equal(res.allowed, true);
+    const metadataOps = res.patch === undefined
+      ? []
+      : decodePatch(res.patch).filter((op) => op.path.startsWith("/metadata"));
+    assert.deepEqual(metadataOps, [], `${req.operation} in ${req.namespace}`);
+  }
 });
 
 Deno.test("a request that is not a v1 Database is refused with what was expected", async () => {

@@ -33,7 +33,7 @@ const lookup = storageClassLookup(() => [
 ]);
 
 const router = new WebhookRouter()
-  .registerAdmission("/mutate", mutateDatabaseHandler())
+  .registerAdmission("/mutate", mutateDatabaseHandler({ runsNamespace: () => true }))
   .registerAdmission("/validate", validateDatabaseHandler(lookup));
 
 /** A v1 Database around `spec` (absent when `undefined`), as the apiserver sends it. */
