@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ApiServerGate, ApiServerUnreachableError } from "../../../src/cli/api_server_gate.ts";
 import { ForbiddenError, NetworkError, ServiceUnavailableError } from "../../../src/kube/mod.ts";
-import { Backoff, FakeClock, flush } from "../../../src/runtime/mod.ts";
+import { Backoff } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush } from "../../../src/runtime/testing.ts";
 import type { Logger } from "../../../src/observability/log.ts";
 
 const warnings: string[] = [];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RecentWrites } from "../../../src/controller/mod.ts";
-import { FakeClock } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 
 const obj = (rv: string, uid = "u1") => ({
   kind: "Service",

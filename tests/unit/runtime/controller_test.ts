@@ -4,8 +4,6 @@ import {
   and,
   Controller,
   enqueueForOwner,
-  FakeClock,
-  flush,
   generationChanged,
   ignoreStatusOnlyChanges,
   Informer,
@@ -18,6 +16,7 @@ import {
   type SyncedCache,
   TerminalError,
 } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush } from "../../../src/runtime/testing.ts";
 import { cm, FakeClient, watchBody } from "./_fake_client.ts";
 
 const CONFIGMAPS = { group: "", version: "v1", plural: "configmaps", namespaced: true };

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { InternalServerError, NotFoundError, type RequestOptions } from "../../../src/kube/mod.ts";
-import {
-  type CoreEvent,
-  EventCorrelator,
-  EventRecorder,
-  FakeClock,
-} from "../../../src/runtime/mod.ts";
+import { type CoreEvent, EventCorrelator, EventRecorder } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 import "./_fake_client.ts";
 
 function ev(message: string, reason = "Scaled", name = "db1"): CoreEvent {

@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  FakeClock,
-  flush,
-  LeaderElector,
-  MemoryLock,
-  MemoryLockCell,
-  type ResourceLock,
-  toMicroTime,
-} from "../../../src/runtime/mod.ts";
+import { LeaderElector, type ResourceLock, toMicroTime } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush, MemoryLock, MemoryLockCell } from "../../../src/runtime/testing.ts";
 import "./_fake_client.ts";
 
 function candidate(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NetworkError } from "../../../src/kube/mod.ts";
-import { FakeClock, LeaseLock, type LeaseLockOptions } from "../../../src/runtime/mod.ts";
+import { LeaseLock, type LeaseLockOptions } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 import "./_fake_client.ts";
 
 Deno.test("a standby's Lease watch reconnects with the watcher's backoff while the apiserver is down", async () => {

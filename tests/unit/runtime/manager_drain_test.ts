@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  FakeClock,
-  flush,
-  Manager,
-  MemoryLock,
-  MemoryLockCell,
-  type Runnable,
-} from "../../../src/runtime/mod.ts";
+import { Manager, type Runnable } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush, MemoryLock, MemoryLockCell } from "../../../src/runtime/testing.ts";
 
 function recorder(log: string[], name: string, extra: Partial<Runnable> = {}): Runnable {
   return {

@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  Controller,
-  FakeClock,
-  flush,
-  LeaderElector,
-  Manager,
-  MemoryLock,
-  MemoryLockCell,
-  type Runnable,
-} from "../../../src/runtime/mod.ts";
+import { Controller, LeaderElector, Manager, type Runnable } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush, MemoryLock, MemoryLockCell } from "../../../src/runtime/testing.ts";
 import "./_fake_client.ts";
 
 function recorder(log: string[], name: string, extra: Partial<Runnable> = {}): Runnable {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock, flush, LOW_PRIORITY, PriorityQueue } from "../../../src/runtime/mod.ts";
+import { LOW_PRIORITY, PriorityQueue } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush } from "../../../src/runtime/testing.ts";
 import type { PriorityGetResult } from "../../../src/runtime/mod.ts";
 
 function item<T>(r: PriorityGetResult<T>): T {

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  DelayingQueue,
-  FakeClock,
-  flush,
-  Queue,
-  RateLimitingQueue,
-} from "../../../src/runtime/mod.ts";
+import { DelayingQueue, Queue, RateLimitingQueue } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush } from "../../../src/runtime/testing.ts";
 import type { GetResult, QueueMetrics } from "../../../src/runtime/mod.ts";
 
 function item<T>(r: GetResult<T>): T {

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import {
   BucketRateLimiter,
   defaultControllerRateLimiter,
-  FakeClock,
   ItemExponentialFailureRateLimiter,
   maxOf,
 } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 import type { RateLimiter } from "../../../src/runtime/mod.ts";
 
 Deno.test("exponential limiter doubles from 5 ms per item and caps at 1000 s", () => {

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import {
   CONTROLLER_UID_INDEX,
   DeletedFinalStateUnknown,
-  FakeClock,
   Informer,
   type KubeObject,
   NAMESPACE_INDEX,
   Reflector,
   Writer,
 } from "../../../src/runtime/mod.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
 import { cm, FakeClient, watchBody } from "./_fake_client.ts";
 
 const owned = (name: string, uid: string, controller = true) =>

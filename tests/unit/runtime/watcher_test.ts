@@ -5,7 +5,8 @@ import {
   NetworkError,
   TooManyRequestsError,
 } from "../../../src/kube/mod.ts";
-import { Backoff, FakeClock, flush, Watcher, type WatchEvent } from "../../../src/runtime/mod.ts";
+import { Backoff, Watcher, type WatchEvent } from "../../../src/runtime/mod.ts";
+import { FakeClock, flush } from "../../../src/runtime/testing.ts";
 import { cm, FakeClient, watchBody } from "./_fake_client.ts";
 
 const CONFIGMAPS = { group: "", version: "v1", plural: "configmaps", namespaced: true };
