@@ -6,10 +6,7 @@
  */
 export * from "./clock.ts";
 export * from "./queue_metrics.ts";
-export * from "./queue.ts";
-export * from "./delaying_queue.ts";
 export * from "./rate_limiters.ts";
-export * from "./rate_limiting_queue.ts";
 export * from "./priority_queue.ts";
 export * from "./resource.ts";
 export * from "./backoff.ts";

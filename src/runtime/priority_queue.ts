@@ -4,7 +4,10 @@
  * handed out first and FIFO within one priority, so that a user's change made
  * right after a restart is not stuck behind thousands of no-op reconciles of
  * the initial list (which go in at {@link LOW_PRIORITY}). Hand-written:
- * client-node has no workqueue.
+ * client-node has no workqueue. It is Vigil's only workqueue: with every
+ * item at one priority it is client-go's rate-limiting delaying queue (FIFO,
+ * de-duplicated, never one key in two workers), so that family is not kept
+ * beside it.
  *
  * ## Guarantees
  * - De-duplication: an item waits in the queue at most once; re-adding it
@@ -22,7 +25,6 @@ import { DrainWaiters } from "./_drain_waiters.ts";
 import { Heap } from "./_heap.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
 import { noopQueueMetrics, type QueueMetrics } from "./queue_metrics.ts";
-import type { RateLimitingInterface } from "./rate_limiting_queue.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate_limiters.ts";
 
 /** Priority of items from an initial list or an unchanged resync (controller-runtime's `LowPriority`). */
@@ -60,7 +62,7 @@ interface Entry<T> {
 }
 
 /** controller-runtime's priority queue. See the module doc for its guarantees. */
-export class PriorityQueue<T> implements RateLimitingInterface<T> {
+export class PriorityQueue<T> {
   readonly name: string;
   readonly #clock: Clock;
   readonly #metrics: QueueMetrics;
@@ -138,22 +140,27 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     this.#dispatch();
   }
 
+  /** Adds `item` at priority 0, ready now (a waiting copy is not duplicated). */
   add(item: T): void {
     this.addWithOptions({}, item);
   }
 
+  /** Adds `item` once `delayMs` have passed. */
   addAfter(item: T, delayMs: number): void {
     this.addWithOptions({ afterMs: delayMs }, item);
   }
 
+  /** Adds `item` after the rate limiter's delay for it. */
   addRateLimited(item: T): void {
     this.addWithOptions({ rateLimited: true }, item);
   }
 
+  /** Resets the rate limiter's memory of `item` (it succeeded). */
   forget(item: T): void {
     this.#limiter.forget(item);
   }
 
+  /** Requeues of `item` since it was last forgotten. */
   numRequeues(item: T): number {
     return this.#limiter.numRequeues(item);
   }
@@ -167,6 +174,7 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     });
   }
 
+  /** Marks `item` processed; re-added meanwhile, it becomes ready again. */
   done(item: T): void {
     const started = this.#locked.get(item);
     if (started === undefined) return;
@@ -183,6 +191,7 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     return this.#readyCount;
   }
 
+  /** Ignores further adds; waiting and future `get`s report shutdown. */
   shutdown(): void {
     this.#shutdown = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -190,11 +199,13 @@ export class PriorityQueue<T> implements RateLimitingInterface<T> {
     for (const resolve of this.#waiters.splice(0)) resolve({ shutdown: true });
   }
 
+  /** Shuts down and resolves once in-flight items are done, or when `signal` aborts. */
   shutdownWithDrain(signal?: AbortSignal): Promise<void> {
     this.shutdown();
     return this.#drains.wait(this.#locked.size === 0, signal);
   }
 
+  /** Whether {@link PriorityQueue.shutdown} was called. */
   shuttingDown(): boolean {
     return this.#shutdown;
   }

@@ -10,7 +10,7 @@
  * @module
  */
 import { startPlane } from "../support/plane.ts";
-import { Informer, PriorityQueue, Queue } from "../../src/runtime/mod.ts";
+import { Informer, PriorityQueue } from "../../src/runtime/mod.ts";
 import {
   clientFor,
   CONFIGMAPS,
@@ -26,7 +26,7 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function queueOps(name: string, make: () => Queue<string> | PriorityQueue<string>) {
+async function queueOps(name: string, make: () => PriorityQueue<string>) {
   const q = make();
   const start = performance.now();
   for (let i = 0; i < N; i++) q.add(`k${i}`);
@@ -148,7 +148,6 @@ if ((globalThis as { gc?: unknown }).gc === undefined) {
   console.error("note: run with --v8-flags=--expose-gc for stable memory figures");
 }
 await baseline();
-await queueOps("Queue", () => new Queue<string>());
 await queueOps("PriorityQueue", () => new PriorityQueue<string>());
 
 const external = Deno.env.get("VIGIL_BENCH_KUBECONFIG");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LOW_PRIORITY, PriorityQueue } from "../../../src/runtime/mod.ts";
 import { FakeClock, flush } from "../../../src/runtime/testing.ts";
-import type { PriorityGetResult } from "../../../src/runtime/mod.ts";
+import type { PriorityGetResult, QueueMetrics } from "../../../src/runtime/mod.ts";
 
 function item<T>(r: PriorityGetResult<T>): T {
   assert.equal(r.shutdown, false);
@@ -130,4 +130,75 @@ Deno.test("priority queue reports shutdown at once and drains in-flight work", a
   q.done(a);
   await drain;
   assert.equal(drained, true);
+});
+
+Deno.test("priority queue at one priority is FIFO across keys and hands a repeatedly added key out once", async () => {
+  const q = new PriorityQueue<string>({ clock: new FakeClock() });
+  for (const key of ["c", "a", "c", "b", "a"]) q.add(key);
+  assert.equal(q.len(), 3);
+  assert.deepEqual(await drain(q, 3), ["c", "a", "b"]);
+  assert.equal(q.len(), 0);
+  q.shutdown();
+});
+
+Deno.test("priority queue shutdown wakes a waiting get", async () => {
+  const q = new PriorityQueue<string>({ clock: new FakeClock() });
+  const waiting = q.get();
+  q.shutdown();
+  assert.deepEqual(await waiting, { shutdown: true });
+});
+
+Deno.test("priority queue shutdownWithDrain gives up when its signal aborts", async () => {
+  const q = new PriorityQueue<string>({ clock: new FakeClock() });
+  q.add("a");
+  await q.get();
+  const ac = new AbortController();
+  let settled = false;
+  const drained = q.shutdownWithDrain(ac.signal).then(() => (settled = true));
+  await flush();
+  assert.equal(settled, false, "an item is still in flight");
+  ac.abort();
+  await drained;
+  assert.equal(settled, true);
+});
+
+Deno.test("priority queue clears its delay timer on shutdown and arms none after", () => {
+  const clock = new FakeClock();
+  const q = new PriorityQueue<string>({ clock });
+  q.addAfter("a", 1000);
+  assert.equal(clock.pendingTimers, 1);
+  q.shutdown();
+  assert.equal(clock.pendingTimers, 0);
+  q.addAfter("b", 10);
+  assert.equal(clock.pendingTimers, 0);
+});
+
+Deno.test("priority queue reports depth, adds, retries, latency, work duration and unfinished work", async () => {
+  const clock = new FakeClock();
+  const seen = { adds: 0, retries: 0, depth: -1, latency: [] as number[], work: [] as number[] };
+  let unfinished: (() => { unfinishedWorkSeconds: number }) | undefined;
+  const metrics: QueueMetrics = {
+    add: () => seen.adds++,
+    depth: (v) => (seen.depth = v),
+    queueLatency: (s) => seen.latency.push(s),
+    workDuration: (s) => seen.work.push(s),
+    retry: () => seen.retries++,
+    observeUnfinished: (read) => (unfinished = read),
+  };
+  const q = new PriorityQueue<string>({ clock, metrics });
+  q.add("a");
+  q.add("a");
+  assert.equal(seen.adds, 1);
+  assert.equal(seen.depth, 1);
+  await clock.advance(2000);
+  const a = item(await q.get());
+  assert.equal(seen.depth, 0);
+  assert.deepEqual(seen.latency, [2]);
+  await clock.advance(3000);
+  assert.equal(unfinished?.().unfinishedWorkSeconds, 3);
+  q.done(a);
+  assert.deepEqual(seen.work, [3]);
+  q.addRateLimited("b");
+  assert.equal(seen.retries, 1);
+  q.shutdown();
 });
