@@ -37,12 +37,11 @@ import type {
   Resource,
   Store,
 } from "../runtime/mod.ts";
-import { realClock, resourcePath } from "../runtime/mod.ts";
+import { realClock, resourcePath, stableJson } from "../runtime/mod.ts";
 import {
   APPLIED_HASH_ANNOTATION,
   type Applier,
   matchesLive,
-  stableJson,
   withAppliedHash,
 } from "./apply/mod.ts";
 import {

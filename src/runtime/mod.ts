@@ -20,6 +20,7 @@ export * from "./leader_election.ts";
 export * from "./event_correlator.ts";
 export * from "./event_recorder.ts";
 export * from "./reconcile.ts";
+export * from "./stable_json.ts";
 export * from "./predicates.ts";
 export * from "./handler.ts";
 export * from "./controller.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { KubeObject } from "./resource.ts";
+import { stableJson } from "./stable_json.ts";
 
 /** Decides which events reach the queue; a missing method lets the event through. */
 export interface Predicate<T> {
@@ -54,17 +55,6 @@ export const ignoreStatusOnlyChanges: Predicate<KubeObject> = {
     return stableJson(withoutChurn(o)) !== stableJson(withoutChurn(n));
   },
 };
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value).sort().map((k) =>
-      `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`
-    );
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
 
 function check<T>(p: Predicate<T>, kind: "create" | "update" | "delete", args: unknown[]): boolean {
   const fn = p[kind] as ((...a: unknown[]) => boolean) | undefined;

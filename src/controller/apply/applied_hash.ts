@@ -6,40 +6,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { KubeObject } from "../../runtime/mod.ts";
+import { type KubeObject, stableJson } from "../../runtime/mod.ts";
 
 /** The annotation that carries {@link appliedHash} of the object Vigil applied. */
 export const APPLIED_HASH_ANNOTATION = "vigil.dev/applied-hash";
 
 /** Hex characters kept of the SHA-256 digest (128 bits). */
 const HASH_HEX_LENGTH = 32;
-
-/**
- * JSON with object keys sorted at every depth, so that two objects that
- * differ only in key order serialise identically. Keys whose value is
- * `undefined` are left out, as `JSON.stringify` does; list order is kept.
- *
- * @example
- * ```ts
- * import { stableJson } from "./applied_hash.ts";
- * console.assert(stableJson({ b: 1, a: [2, { d: 3, c: 4 }] }) === '{"a":[2,{"c":4,"d":3}],"b":1}');
- * ```
- */
-export function stableJson(value: unknown): string {
-  if (value === undefined) return "null";
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => v === undefined ? "null" : stableJson(v)).join(",")}]`;
-  }
-  if (value !== null && typeof value === "object") {
-    const parts: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) parts.push(`${JSON.stringify(key)}:${stableJson(v)}`);
-    }
-    return `{${parts.join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** What the hash covers: `obj` without the applied-hash annotation, an empty `annotations` map left out. */
 function hashSubject(obj: KubeObject): KubeObject {

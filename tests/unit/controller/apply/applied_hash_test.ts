@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import {
   APPLIED_HASH_ANNOTATION,
   appliedHash,
-  stableJson,
   withAppliedHash,
 } from "../../../../src/controller/apply/mod.ts";
+import { stableJson } from "../../../../src/runtime/mod.ts";
 import { configMap, deepFreeze } from "./_objects.ts";
 
 Deno.test("stableJson sorts keys at every depth and keeps list order", () => {
