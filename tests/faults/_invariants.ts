@@ -40,7 +40,7 @@ interface Obj {
 
 /** UIDs of everything Vigil owns in a namespace, keyed `Kind/name`. */
 export interface Snapshot {
-  readonly objects: ReadonlyMap<string, { uid: string; instance: string | undefined }>;
+  readonly objects: ReadonlyMap<string, { uid: string; instance: string }>;
 }
 
 async function listAll(plane: SharedPlane, namespace: string): Promise<Obj[]> {
@@ -50,7 +50,7 @@ async function listAll(plane: SharedPlane, namespace: string): Promise<Obj[]> {
 
 /** Takes a {@link Snapshot}: Databases and every object labelled with a Database's instance. */
 export async function snapshot(plane: SharedPlane, namespace: string): Promise<Snapshot> {
-  const objects = new Map<string, { uid: string; instance: string | undefined }>();
+  const objects = new Map<string, { uid: string; instance: string }>();
   for (const o of await listAll(plane, namespace)) {
     const instance = o.kind === "Database" ? o.metadata.name : o.metadata.labels?.[INSTANCE];
     if (instance === undefined) continue;
@@ -65,6 +65,11 @@ export interface Allowed {
   readonly rolled?: Iterable<string>;
   /** Databases the scenario deleted (their objects may be gone). */
   readonly removed?: Iterable<string>;
+  /**
+   * Databases whose storage grew: Vigil recreates their StatefulSet with the
+   * new claim size (orphaning, not restarting, the pods).
+   */
+  readonly resized?: Iterable<string>;
 }
 
 /** Objects deleted or recreated between `before` and `after` that `allowed` does not cover. */
@@ -75,14 +80,16 @@ export function lostOrRecreated(
 ): string[] {
   const rolled = new Set(allowed.rolled ?? []);
   const removed = new Set(allowed.removed ?? []);
+  const resized = new Set(allowed.resized ?? []);
   const problems: string[] = [];
   for (const [key, was] of before.objects) {
-    if (was.instance !== undefined && removed.has(was.instance)) continue;
+    if (removed.has(was.instance)) continue;
     const now = after.objects.get(key);
     const isPod = key.startsWith("Pod/");
     // A pod of a scaled-down or rolled Database may go; convergence checks the count.
-    if (isPod && was.instance !== undefined && rolled.has(was.instance)) continue;
+    if (isPod && rolled.has(was.instance)) continue;
     if (now === undefined) problems.push(`${key} was deleted`);
+    else if (key === `StatefulSet/${was.instance}` && resized.has(was.instance)) continue;
     else if (now.uid !== was.uid) problems.push(`${key} was recreated (${was.uid} → ${now.uid})`);
   }
   return problems;
