@@ -26,6 +26,7 @@ import {
   defaultVersion,
   V1,
 } from "../database/mod.ts";
+import { parsePositiveDurationMs as parseDuration } from "../duration.ts";
 import { ForbiddenError, InvalidError, type KubeClient, NotFoundError } from "../kube/mod.ts";
 import type {
   Clock,
@@ -87,12 +88,7 @@ import {
 } from "./observed_kinds.ts";
 import { RecentWrites } from "./recent_writes.ts";
 import { type ResizePlan, resizePlan } from "./resize_plan.ts";
-import {
-  nextRolloutStep,
-  parseDuration,
-  type RolloutPod,
-  type RolloutStep,
-} from "./rollout_step.ts";
+import { nextRolloutStep, type RolloutPod, type RolloutStep } from "./rollout_step.ts";
 import { rolloutStartEvents, statusTransitionEvents } from "./transition_events.ts";
 
 /** Set to `"true"` to stop all changes to a Database's objects. */
