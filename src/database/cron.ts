@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DurationError, parseGoDuration as parseGoDurationNs } from "../duration.ts";
 
 /** Descriptors accepted in place of five fields. */
 export const CRON_DESCRIPTORS: readonly string[] = [
@@ -44,39 +45,21 @@ const FIELDS: readonly FieldSpec[] = [
   { name: "day-of-week", min: 0, max: 6, names: DAYS },
 ];
 
-const GO_DURATION_RE = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h)/;
-
-const UNIT_NS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  "μs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /**
- * Parses a Go duration (`1h30m`, `90s`, `1.5h`) into nanoseconds.
+ * Parses a Go duration (`1h30m`, `90s`, `1.5h`, `.5h`) into nanoseconds, with
+ * the one Go-duration parser (`src/duration.ts`, Go's `time.ParseDuration`).
  *
  * Returns `undefined` when the text is not a Go duration. Signs are not accepted:
  * a schedule interval is always positive.
  */
 export function parseGoDuration(text: string): number | undefined {
-  if (text === "") return undefined;
-  let rest = text;
-  let total = 0;
-  while (rest.length > 0) {
-    const match = GO_DURATION_RE.exec(rest);
-    if (match === null) return undefined;
-    const token = match[0];
-    const unit = /(ns|us|µs|μs|ms|s|m|h)$/.exec(token)?.[1] ?? "";
-    const amount = Number(token.slice(0, token.length - unit.length));
-    total += amount * (UNIT_NS[unit] ?? 0);
-    rest = rest.slice(token.length);
+  if (text.startsWith("-") || text.startsWith("+")) return undefined;
+  try {
+    return Number(parseGoDurationNs(text));
+  } catch (err) {
+    if (err instanceof DurationError) return undefined;
+    throw err;
   }
-  return total;
 }
 
 function parseValue(text: string, spec: FieldSpec): number | string {
