@@ -1,6 +1,6 @@
 /**
- * Writes `deploy/vigil.yaml` and the Helm chart `deploy/helm/vigil/` from
- * the builders in `src/distribution`.
+ * Writes `deploy/vigil.yaml`, the Helm chart `deploy/helm/vigil/` and the
+ * monitoring files `deploy/monitoring/` from the builders in `src/distribution`.
  *
  * Usage: `deno task deploy`
  * (`deno run --allow-read --allow-write=deploy tools/gen_deploy.ts`)
@@ -8,6 +8,7 @@
  * @module
  */
 import { CHART_DIR, renderHelmChart, renderManifestYaml } from "../src/distribution/mod.ts";
+import { renderMonitoringFiles } from "../src/distribution/monitoring/mod.ts";
 
 /** Where the all-in-one manifest lives, relative to the repository root. */
 export const MANIFEST_PATH = "deploy/vigil.yaml";
@@ -16,6 +17,7 @@ export const MANIFEST_PATH = "deploy/vigil.yaml";
 export function generatedDeployFiles(): Map<string, string> {
   const files = new Map<string, string>([[MANIFEST_PATH, renderManifestYaml()]]);
   for (const [path, text] of renderHelmChart()) files.set(`${CHART_DIR}/${path}`, text);
+  for (const [path, text] of renderMonitoringFiles()) files.set(path, text);
   return files;
 }
 

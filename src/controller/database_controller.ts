@@ -2,7 +2,8 @@
  * Wires the Database reconciler onto the runtime: one informer for
  * Databases, one per owned kind (cached only under Vigil's label selector,
  * `managedFields` stripped), a controller whose owned-object events map to
- * the owning Database, and the `vigil_databases{phase}` gauge.
+ * the owning Database, the `vigil_databases{phase}` gauge and the
+ * per-Database gauges of `database_metrics.ts`.
  *
  * @module
  */
@@ -24,6 +25,7 @@ import {
 import { Applier, resourceFor } from "./apply/mod.ts";
 import { DATABASE_RESOURCE, DatabaseReconciler } from "./database_reconciler.ts";
 import { MANAGED_BY_SELECTOR } from "./desired/mod.ts";
+import { registerDatabaseMetrics } from "./database_metrics.ts";
 import { PHASES } from "../database/mod.ts";
 
 /** The kinds Vigil creates or reads for a Database, with their API versions. */
@@ -138,6 +140,10 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
     controller.watch(informer, { map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel });
   }
   registerPhaseGauge(o.metrics, databases.store);
+  registerDatabaseMetrics(o.metrics.registry, {
+    databases: databases.store,
+    cronJobs: owned.get("CronJob")?.store,
+  });
   return { informers: [databases, ...owned.values()], controller, events, reconciler };
 }
 

@@ -195,8 +195,14 @@ export class RuntimeMetrics {
   /** Hooks for one controller. */
   controller(name: string): ControllerMetrics {
     const labels = { controller: name };
-    this.#reconcileTotal.inc({ ...labels, result: "success" }, 0);
+    // Every series at 0 from the start, as controller-runtime does: rate() and
+    // alerts over a counter see its first increment, and panels show 0, not "No data".
+    for (const result of ["success", "error", "requeue", "requeue_after"]) {
+      this.#reconcileTotal.inc({ ...labels, result }, 0);
+    }
     this.#reconcileErrors.inc(labels, 0);
+    this.#terminalErrors.inc(labels, 0);
+    this.#panics.inc(labels, 0);
     return {
       reconcile: (result, seconds) => {
         this.#reconcileTotal.inc({ ...labels, result });
@@ -217,6 +223,9 @@ export class RuntimeMetrics {
   /** Hooks for one workqueue (labelled `name` and `controller`, both the queue name). */
   queue(name: string): QueueMetrics {
     const labels = { name, controller: name };
+    this.#depth.set(labels, 0);
+    this.#adds.inc(labels, 0);
+    this.#retries.inc(labels, 0);
     return {
       depth: (v) => this.#depth.set(labels, v),
       add: () => this.#adds.inc(labels),

@@ -1,0 +1,38 @@
+/**
+ * promtool (`github.com/prometheus/prometheus/cmd/promtool`), built once from
+ * the wrapper module `tests/tools/promtool/` into the tool cache, and the two
+ * commands the monitoring tests run with it: `check rules` and `test rules`.
+ *
+ * @module
+ */
+import { ensureGoTool } from "./go_tool_build.ts";
+
+/** What one promtool run printed and how it exited. */
+export interface PromtoolResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let built: Promise<string> | undefined;
+
+/** Path of the promtool binary, building it on first use (minutes when the cache is cold). */
+export function promtoolPath(): Promise<string> {
+  built ??= ensureGoTool({
+    name: "promtool",
+    binaries: { promtool: "github.com/prometheus/prometheus/cmd/promtool" },
+  }).then((paths) => paths.promtool!);
+  return built;
+}
+
+/** Runs promtool with `args` in `cwd` (default the current directory). */
+export async function promtool(args: readonly string[], cwd?: string): Promise<PromtoolResult> {
+  const out = await new Deno.Command(await promtoolPath(), {
+    args: [...args],
+    ...(cwd === undefined ? {} : { cwd }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
