@@ -37,6 +37,7 @@ import { type Reconciler, requestKey, TerminalError } from "./reconcile.ts";
 import { DeletedFinalStateUnknown } from "./reflector.ts";
 import { type KubeObject, splitKey } from "./resource.ts";
 import type { StartOptions } from "./runnable.ts";
+import { withDeadline } from "./with_deadline.ts";
 
 /** Per-controller measurements (controller-runtime's names; see metrics.ts). */
 export interface ControllerMetrics {
@@ -208,25 +209,19 @@ export class Controller {
     abortNow: AbortSignal | undefined,
   ): Promise<void> {
     const drainMs = this.#o.drainTimeoutMs ?? 30_000;
-    const deadline = new AbortController();
-    const timer = this.#clock.setTimeout(
-      () =>
-        deadline.abort(
-          new Error(`Cannot drain controller ${this.name}: ${drainMs} ms deadline passed`),
-        ),
-      drainMs,
-    );
-    const cut = abortNow === undefined
-      ? deadline.signal
-      : AbortSignal.any([deadline.signal, abortNow]);
-    const drained = await Promise.race([running.then(() => true), aborted(cut).then(() => false)]);
-    this.#clock.clearTimeout(timer);
-    if (drained) return;
+    const outcome = await withDeadline(() => running, {
+      timeoutMs: drainMs,
+      clock: this.#clock,
+      ...(abortNow === undefined ? {} : { signal: abortNow }),
+      timeoutReason: () =>
+        new Error(`Cannot drain controller ${this.name}: ${drainMs} ms deadline passed`),
+    });
+    if (outcome.type !== "timeout" && outcome.type !== "cut") return;
     this.#log.warn("aborting in-flight reconciles", {
       active: this.#active,
-      reason: String(cut.reason),
+      reason: String(outcome.reason),
     });
-    reconcileAbort.abort(cut.reason);
+    reconcileAbort.abort(outcome.reason);
   }
 
   async #worker(signal: AbortSignal): Promise<void> {

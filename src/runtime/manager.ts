@@ -42,6 +42,7 @@ import { RuntimeMetrics } from "./metrics.ts";
 import { ProbeServer } from "./probe_server.ts";
 import type { ResourceLock } from "./resource_lock.ts";
 import { isCache, type Runnable, type RunnableGroup, type StartOptions } from "./runnable.ts";
+import { withDeadline } from "./with_deadline.ts";
 
 /** Why {@link Manager.start} returned. */
 export type ManagerExit =
@@ -204,12 +205,16 @@ export class Manager {
       await aborted(signal);
       const lost = signal.reason instanceof LeaderElectionLostError ||
         options.abortNow?.aborted === true;
-      await this.#withDeadline(
-        Promise.all(running),
-        "leader-only work",
-        lost ? 0 : this.#o.gracefulShutdownTimeoutMs ?? 30_000,
-        options.abortNow,
-      );
+      const ms = lost ? 0 : this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+      const outcome = await withDeadline(() => Promise.all(running), {
+        timeoutMs: ms,
+        clock: this.#clock,
+        ...(options.abortNow === undefined ? {} : { signal: options.abortNow }),
+      });
+      if (outcome.type === "timeout") {
+        this.#log.warn(`leader-only work did not stop within ${ms} ms; going on`);
+      }
+      if (outcome.type === "cut") this.#log.warn("leader-only work told to stop at once; going on");
     };
     const le = this.#o.leaderElection;
     if (le === undefined) {
@@ -250,35 +255,6 @@ export class Manager {
     const leftMs = (this.#stoppingAt ?? this.#clock.now()) + drainMs - this.#clock.now();
     if (drainMs <= 0 || leftMs <= 0) return;
     this.#log.info("webhooks keep serving while endpoints drain", { drainMs, leftMs });
-    let timer: number | undefined;
-    await Promise.race([
-      running,
-      new Promise<void>((resolve) => {
-        timer = this.#clock.setTimeout(resolve, leftMs);
-      }),
-    ]);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
-  }
-
-  /** Waits for `work` until `ms` pass or `cut` aborts (then no longer). */
-  async #withDeadline(
-    work: Promise<unknown>,
-    what: string,
-    ms: number,
-    cut?: AbortSignal,
-  ): Promise<void> {
-    let timer: number | undefined;
-    const deadline = new Promise<"timeout">((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve("timeout"), ms);
-    });
-    const race: Array<Promise<"done" | "timeout" | "cut">> = [
-      work.then(() => "done" as const),
-      deadline,
-    ];
-    if (cut !== undefined) race.push(aborted(cut).then(() => "cut" as const));
-    const result = await Promise.race(race);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
-    if (result === "timeout") this.#log.warn(`${what} did not stop within ${ms} ms; going on`);
-    if (result === "cut") this.#log.warn(`${what} told to stop at once; going on`);
+    await withDeadline(() => running, { timeoutMs: leftMs, clock: this.#clock });
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./clock.ts";
+export * from "./with_deadline.ts";
 export * from "./queue_metrics.ts";
 export * from "./rate_limiters.ts";
 export * from "./priority_queue.ts";
