@@ -1,9 +1,11 @@
 /**
  * The whole test suite, as `deno task test` runs it: static checks (fmt,
- * lint, type check), unit tests, then cluster tests against one shared real
- * control plane that this script starts and always stops.
+ * lint, type check), unit tests, then cluster tests and the fault suite
+ * (tests/faults/) against one shared real control plane that this script
+ * starts and always stops (fault scenarios that restart the apiserver or
+ * etcd start planes of their own).
  *
- * Usage: `deno run -A tests/run.ts [static|unit|cluster]…` (default: all).
+ * Usage: `deno run -A tests/run.ts [static|unit|cluster|faults]…` (default: all).
  * Prints one closing line `total: N passed, N failed` and exits non-zero on
  * any failure.
  *
@@ -12,7 +14,7 @@
 import { startPlane } from "./support/plane.ts";
 import { SHARED_PLANE_ENV } from "./support/shared_plane.ts";
 
-const STAGES = ["static", "unit", "cluster"] as const;
+const STAGES = ["static", "unit", "cluster", "faults"] as const;
 type Stage = typeof STAGES[number];
 
 const root = new URL("../", import.meta.url).pathname;
@@ -81,7 +83,7 @@ if (wanted.includes("static")) {
 if (wanted.includes("unit")) {
   await step("unit tests", [...testFlags, "tests/unit/"]);
 }
-if (wanted.includes("cluster")) {
+if (wanted.includes("cluster") || wanted.includes("faults")) {
   const started = performance.now();
   console.error("\n=== starting the shared control plane");
   let plane;
@@ -93,13 +95,19 @@ if (wanted.includes("cluster")) {
   }
   if (plane) {
     timings.push(`plane start ${((performance.now() - started) / 1000).toFixed(1)}s`);
+    const env = {
+      [SHARED_PLANE_ENV.kubeconfig]: plane.kubeconfigPath,
+      [SHARED_PLANE_ENV.server]: plane.server,
+      [SHARED_PLANE_ENV.binary]: plane.binary,
+      [SHARED_PLANE_ENV.etcd]: plane.etcdUrl,
+    };
     try {
-      await step("cluster tests", [...testFlags, "tests/cluster/"], {
-        [SHARED_PLANE_ENV.kubeconfig]: plane.kubeconfigPath,
-        [SHARED_PLANE_ENV.server]: plane.server,
-        [SHARED_PLANE_ENV.binary]: plane.binary,
-        [SHARED_PLANE_ENV.etcd]: plane.etcdUrl,
-      });
+      if (wanted.includes("cluster")) {
+        await step("cluster tests", [...testFlags, "tests/cluster/"], env);
+      }
+      if (wanted.includes("faults")) {
+        await step("fault tests", [...testFlags, "tests/faults/"], env);
+      }
     } finally {
       const pids = Object.values(plane.pids());
       await plane.stop();
