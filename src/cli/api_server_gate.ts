@@ -77,7 +77,9 @@ export class ApiServerGate implements Runnable {
   ready(signal: AbortSignal): Promise<void> {
     return Promise.race([
       this.#reached.promise,
-      new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+      new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(), { once: true })
+      ),
     ]);
   }
 

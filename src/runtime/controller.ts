@@ -161,14 +161,12 @@ export class Controller {
     const abortNow = options.abortNow;
     const stop = abortNow === undefined ? signal : AbortSignal.any([signal, abortNow]);
     for (const register of this.#sources) register();
-    const syncAbort = new AbortController();
-    const onAbort = () => syncAbort.abort();
-    stop.addEventListener("abort", onAbort, { once: true });
+    const syncTimeout = new AbortController();
     const timeoutMs = this.#o.cacheSyncTimeoutMs ?? 120_000;
-    const timer = this.#clock.setTimeout(() => syncAbort.abort(), timeoutMs);
-    const synced = await Promise.all(this.#caches.map((c) => c.waitForSync(syncAbort.signal)));
+    const timer = this.#clock.setTimeout(() => syncTimeout.abort(), timeoutMs);
+    const syncAbort = AbortSignal.any([stop, syncTimeout.signal]);
+    const synced = await Promise.all(this.#caches.map((c) => c.waitForSync(syncAbort)));
     this.#clock.clearTimeout(timer);
-    stop.removeEventListener("abort", onAbort);
     if (stop.aborted) {
       this.queue.shutdown();
       return;

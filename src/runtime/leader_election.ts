@@ -148,7 +148,9 @@ export class LeaderElector {
       if (!(await this.#acquire(signal))) return { type: "stopped" };
       this.#setLeading(true);
       this.#log.info("became leader");
-      const work = new AbortController();
+      // Leader work stops when asked to, or when the lease is lost.
+      const lose = new AbortController();
+      const work = AbortSignal.any([signal, lose.signal]);
       const now = new AbortController();
       // Renew until leader work has returned after a stop, not merely until
       // the stop: a lease left to expire while work drains lets a standby in
@@ -156,12 +158,11 @@ export class LeaderElector {
       const stopRenewing = new AbortController();
       let workReturned = false;
       const onAbort = () => {
-        work.abort(signal.reason);
         if (workReturned) stopRenewing.abort();
       };
       signal.addEventListener("abort", onAbort, { once: true });
       const leaderWork = Promise.resolve()
-        .then(() => this.#options.onStartedLeading?.(work.signal, { abortNow: now.signal }))
+        .then(() => this.#options.onStartedLeading?.(work, { abortNow: now.signal }))
         .catch((err) => this.#log.error("leader work failed", { err }))
         .finally(() => {
           workReturned = true;
@@ -176,7 +177,7 @@ export class LeaderElector {
         const lost = new LeaderElectionLostError(
           "Cannot lead: the lease was not renewed within the renew deadline",
         );
-        work.abort(lost);
+        lose.abort(lost);
         now.abort(lost);
         await leaderWork;
         return { type: "lost" };
@@ -203,16 +204,12 @@ export class LeaderElector {
         changed = Promise.withResolvers<void>();
         if (await this.#tryAcquireOrRenew(signal)) return true;
         const wait = this.#o.retryPeriodMs * (1 + this.#random() * JITTER_FACTOR);
-        const nap = new AbortController();
-        const onAbort = () => nap.abort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        changed.promise.then(() => nap.abort());
+        const woken = new AbortController();
+        changed.promise.then(() => woken.abort());
         try {
-          await this.#clock.sleep(wait, nap.signal);
+          await this.#clock.sleep(wait, AbortSignal.any([signal, woken.signal]));
         } catch {
           // woken by a change to the lock, or stopped
-        } finally {
-          signal.removeEventListener("abort", onAbort);
         }
       }
       return false;
@@ -232,26 +229,24 @@ export class LeaderElector {
         return true;
       }
       const deadline = lastRenew + this.#o.renewDeadlineMs;
-      const attempt = new AbortController();
+      const passed = new AbortController();
       const timer = this.#clock.setTimeout(
-        () => attempt.abort(new Error("renew deadline passed")),
+        () => passed.abort(new Error("renew deadline passed")),
         deadline - this.#clock.now(),
       );
-      const onAbort = () => attempt.abort(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
+      const attempt = AbortSignal.any([signal, passed.signal]);
       let ok = false;
       try {
         // Poll within the deadline, as client-go's PollImmediateUntil.
-        while (!attempt.signal.aborted) {
-          if (await this.#tryAcquireOrRenew(attempt.signal)) {
+        while (!attempt.aborted) {
+          if (await this.#tryAcquireOrRenew(attempt)) {
             ok = true;
             break;
           }
-          await this.#clock.sleep(this.#o.retryPeriodMs, attempt.signal).catch(() => {});
+          await this.#clock.sleep(this.#o.retryPeriodMs, attempt).catch(() => {});
         }
       } finally {
         this.#clock.clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
       }
       if (ok) lastRenew = this.#clock.now();
       else if (signal.aborted) return true;

@@ -286,9 +286,9 @@ export class Watcher<T extends KubeObject = KubeObject> {
         }
         : { resourceVersion: this.#rv }),
     };
+    // Aborted by the inactivity timer, and when this watch ends for any reason.
     const local = new AbortController();
-    const onAbort = () => local.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const request = AbortSignal.any([signal, local.signal]);
     const inactivityMs = this.#options.inactivityTimeoutMs ?? 90_000;
     let timer = this.#clock.setTimeout(
       () => local.abort(new StreamEnded("inactive")),
@@ -305,7 +305,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
     try {
       let stream: ReadableStream<Uint8Array>;
       try {
-        stream = await this.#client.stream(this.#path(), { query, signal: local.signal });
+        stream = await this.#client.stream(this.#path(), { query, signal: request });
       } catch (err) {
         if (initial && this.#refusesStreaming(err)) {
           this.#log.info("streaming list not supported; using paginated lists", { err });
@@ -317,7 +317,7 @@ export class Watcher<T extends KubeObject = KubeObject> {
       }
       if (initial) yield { type: "init" };
       let received = 0;
-      for await (const raw of readEvents(stream, local.signal)) {
+      for await (const raw of readEvents(stream, request)) {
         touch();
         received++;
         const obj = raw.object;
@@ -381,7 +381,6 @@ export class Watcher<T extends KubeObject = KubeObject> {
       throw err;
     } finally {
       this.#clock.clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
       local.abort();
     }
   }

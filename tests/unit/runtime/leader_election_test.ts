@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { LeaderElector, type ResourceLock, toMicroTime } from "../../../src/runtime/mod.ts";
+import {
+  LeaderElectionLostError,
+  LeaderElector,
+  type ResourceLock,
+  toMicroTime,
+} from "../../../src/runtime/mod.ts";
 import { FakeClock, flush, MemoryLock, MemoryLockCell } from "../../../src/runtime/testing.ts";
 import "./_fake_client.ts";
 
@@ -248,4 +253,37 @@ Deno.test("a standby judges expiry by the holder's lease duration, not its own",
   assert.ok(clock.now() - seenAt >= 60_000);
   b.ac.abort();
   await b.run;
+});
+
+Deno.test("leader work's signal carries the stop's reason when stopped, and a LeaderElectionLostError when the lease is lost", async () => {
+  const clock = new FakeClock();
+  const reasons: unknown[] = [];
+  const lead = (cell: MemoryLockCell) =>
+    new LeaderElector(new MemoryLock(cell, "a"), {
+      clock,
+      random: () => 0,
+      onStartedLeading: (signal) =>
+        new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => {
+            reasons.push(signal.reason);
+            resolve();
+          }, { once: true })
+        ),
+    });
+  const stopped = new MemoryLockCell();
+  const stop = new AbortController();
+  const first = lead(stopped).run(stop.signal);
+  await clock.advance(0);
+  stop.abort("SIGTERM");
+  assert.deepEqual(await first, { type: "stopped" });
+  assert.equal(reasons.length, 1);
+  assert.equal(reasons[0], "SIGTERM");
+
+  const lostCell = new MemoryLockCell();
+  const second = lead(lostCell).run(new AbortController().signal);
+  await clock.advance(0);
+  lostCell.failing = new Error("apiserver unreachable");
+  await clock.advance(15_000);
+  assert.deepEqual(await second, { type: "lost" });
+  assert.ok(reasons[1] instanceof LeaderElectionLostError, String(reasons[1]));
 });
