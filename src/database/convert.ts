@@ -48,6 +48,7 @@
  */
 
 import { z } from "zod";
+import { ConversionError } from "../kube/errors.ts";
 import { CONVERSION_ANNOTATION } from "./schema_common.ts";
 import { type DatabaseSpecV1, type DatabaseV1, V1 } from "./database_v1.ts";
 import { type DatabaseSpecV1beta1, type DatabaseV1beta1, V1BETA1 } from "./database_v1beta1.ts";
@@ -59,13 +60,12 @@ export type AnyDatabase = DatabaseV1 | DatabaseV1beta1 | DatabaseV1alpha1;
 /** The apiVersions conversion understands. */
 export type DatabaseApiVersion = typeof V1 | typeof V1BETA1 | typeof V1ALPHA1;
 
-/** Raised when an object cannot be converted. */
-export class ConversionError extends TypeError {
-  /** Creates the error; `reason` states the offending state. */
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`Cannot convert Database: ${reason}`, options);
-    this.name = "ConversionError";
-  }
+/** Raised when an object cannot be converted (the one class for it, from `src/kube`). */
+export { ConversionError };
+
+/** A {@linkcode ConversionError} for a Database: "Cannot convert Database: <reason>". */
+function refuse(reason: string): ConversionError {
+  return new ConversionError(`Cannot convert Database: ${reason}`);
 }
 
 type Json = Record<string, unknown>;
@@ -131,7 +131,7 @@ export function readConversionData(obj: AnyDatabase): Data {
   const where = `metadata.annotations[${CONVERSION_ANNOTATION}]`;
   const schema = DATA_SCHEMAS[obj.apiVersion as DatabaseApiVersion];
   if (schema === undefined) {
-    throw new ConversionError(`unknown apiVersion ${JSON.stringify(obj.apiVersion)}`);
+    throw refuse(`unknown apiVersion ${JSON.stringify(obj.apiVersion)}`);
   }
   const shown = JSON.stringify(cut(String(text)));
   const remedy =
@@ -140,13 +140,13 @@ export function readConversionData(obj: AnyDatabase): Data {
   try {
     parsed = JSON.parse(String(text));
   } catch {
-    throw new ConversionError(`${where}: ${shown} is not JSON; ${remedy}`);
+    throw refuse(`${where}: ${shown} is not JSON; ${remedy}`);
   }
   const result = schema.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0];
     const at = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.join(".")}`;
-    throw new ConversionError(
+    throw refuse(
       `${where}: ${shown} is not conversion data Vigil writes on a ${obj.apiVersion} object ` +
         `(${issue?.message ?? "invalid"}${at}); ${remedy}`,
     );
@@ -325,7 +325,7 @@ export function toHub(obj: AnyDatabase): DatabaseV1 {
     case V1ALPHA1:
       return alphaToHub(obj);
     default:
-      throw new ConversionError(`unknown apiVersion ${JSON.stringify((obj as Json).apiVersion)}`);
+      throw refuse(`unknown apiVersion ${JSON.stringify((obj as Json).apiVersion)}`);
   }
 }
 
@@ -358,6 +358,6 @@ export function convert(obj: AnyDatabase, toApiVersion: string): AnyDatabase {
     case V1ALPHA1:
       return hubToAlpha(hub);
     default:
-      throw new ConversionError(`unknown target apiVersion ${JSON.stringify(toApiVersion)}`);
+      throw refuse(`unknown target apiVersion ${JSON.stringify(toApiVersion)}`);
   }
 }

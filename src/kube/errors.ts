@@ -202,3 +202,18 @@ export function isRetryable(err: unknown): boolean {
     err instanceof ServiceUnavailableError || err instanceof ServerTimeoutError ||
     err instanceof InternalServerError;
 }
+
+/**
+ * An object that cannot be converted between the versions of its API: what a
+ * conversion webhook answers with a failed ConversionReview, whose message
+ * the apiserver shows to whoever listed or wrote the object. The one class for
+ * it, thrown by the Database conversion and by the webhook's per-object
+ * conversion alike; its message reads "Cannot convert <what>: <why>".
+ */
+export class ConversionError extends TypeError {
+  /** Creates the error; `message` names the object and why it cannot be converted. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConversionError";
+  }
+}

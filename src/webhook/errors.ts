@@ -34,19 +34,8 @@ export class CertificateError extends Error {
   }
 }
 
-/**
- * A conversion that failed for one object of a ConversionReview.
- *
- * Thrown by handlers built with `convertEach`; its message names the object
- * (`kind namespace/name`) so that the API server's error says which one.
- */
-export class ConversionError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ConversionError";
-  }
-}
+/** A conversion that failed for one object of a ConversionReview (one class for Vigil, in `src/kube`). */
+export { ConversionError } from "../kube/errors.ts";
 
 /** A handler that did not answer within `handlerTimeoutMs`. */
 export class HandlerTimeoutError extends Error {
