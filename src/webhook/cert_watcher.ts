@@ -14,17 +14,13 @@
 import { type CertificatePair, parseCertificatePair } from "./certificate_pair.ts";
 import type { CertListener, CertSource } from "./cert_source.ts";
 import { type Logger, noopLogger } from "./logger.ts";
+import { realTimers, type Timers } from "./timers.ts";
 
 /**
- * The timers the watcher uses. The shape of the runtime's `Clock` timers, so
- * its `FakeClock` (or any manual clock) can stand in for them in tests.
+ * The timers the watcher uses; the runtime's `FakeClock` (or any manual
+ * clock) stands in for them in tests.
  */
-export interface CertWatcherClock {
-  /** Calls `fn` once after `delayMs`; returns a handle for `clearTimeout`. */
-  setTimeout(fn: () => void, delayMs: number): number;
-  /** Cancels a timer; unknown handles are ignored. */
-  clearTimeout(handle: number): void;
-}
+export type CertWatcherClock = Timers;
 
 /** The filesystem the watcher reads and watches; injected in tests. */
 export interface CertWatcherFs {
@@ -36,11 +32,6 @@ export interface CertWatcherFs {
    */
   watch(dir: string): AsyncIterable<unknown> & { close(): void };
 }
-
-const realTimers: CertWatcherClock = {
-  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs) as unknown as number,
-  clearTimeout: (handle) => clearTimeout(handle),
-};
 
 const realFs: CertWatcherFs = {
   readTextFile: (path) => Deno.readTextFile(path),

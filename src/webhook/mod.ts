@@ -27,6 +27,7 @@ export * from "./ca_bundle_injector.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./self_signed.ts";
+export * from "./timers.ts";
 export * from "./webhook_configuration.ts";
 export * from "./webhook_metrics.ts";
 export * from "./webhook_router.ts";

@@ -48,6 +48,11 @@ export class PrometheusWebhookMetrics implements WebhookMetrics {
   #total: Counter<"webhook" | "code">;
   #inFlight: Gauge<"webhook">;
   #latency: Histogram<"webhook">;
+  #routes = new Map<string, {
+    inFlight: Gauge.Internal<"webhook">;
+    latency: Histogram.Internal<"webhook">;
+    byCode: Map<number, Counter.Internal>;
+  }>();
 
   /**
    * Registers the three metrics on `registry`.
@@ -77,18 +82,36 @@ export class PrometheusWebhookMetrics implements WebhookMetrics {
     });
   }
 
-  /** Counts the request in flight until the returned function is called. */
+  /**
+   * Counts the request in flight until the returned function is called.
+   * The labelled children are looked up once per path and code: prom-client
+   * hashes a label object on every call otherwise.
+   */
   requestStarted(webhook: string): RequestDone {
-    const labels = { webhook };
-    this.#inFlight.inc(labels);
-    const stop = this.#latency.startTimer(labels);
+    let route = this.#routes.get(webhook);
+    if (route === undefined) {
+      route = {
+        inFlight: this.#inFlight.labels(webhook),
+        latency: this.#latency.labels(webhook),
+        byCode: new Map(),
+      };
+      this.#routes.set(webhook, route);
+    }
+    const { inFlight, latency, byCode } = route;
+    inFlight.inc();
+    const started = performance.now();
     let done = false;
     return (code) => {
       if (done) return;
       done = true;
-      stop();
-      this.#inFlight.dec(labels);
-      this.#total.inc({ webhook, code: String(code) });
+      latency.observe((performance.now() - started) / 1000);
+      inFlight.dec();
+      let total = byCode.get(code);
+      if (total === undefined) {
+        total = this.#total.labels(webhook, String(code));
+        byCode.set(code, total);
+      }
+      total.inc();
     };
   }
 }

@@ -23,6 +23,7 @@ import {
 import { HandlerTimeoutError, ReviewDecodeError } from "./errors.ts";
 import { type Logger, noopLogger } from "./logger.ts";
 import { noopWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
+import { realTimers, type Timers } from "./timers.ts";
 import { oneLine } from "./_issues.ts";
 import { readBodyLimited, TOO_LARGE } from "./_read_body.ts";
 
@@ -69,6 +70,8 @@ export interface WebhookRouterOptions {
   logger?: Logger;
   /** Request metrics. Default: none. */
   metrics?: WebhookMetrics;
+  /** Timers for handler deadlines (and the server's stop and drain). Default: the global timers. */
+  clock?: Timers;
 }
 
 type Route =
@@ -92,6 +95,7 @@ export class WebhookRouter {
   #timeoutMs: number;
   #logger: Logger;
   #metrics: WebhookMetrics;
+  #clock: Timers;
 
   /** Creates a router with no routes. */
   constructor(options: WebhookRouterOptions = {}) {
@@ -102,6 +106,7 @@ export class WebhookRouter {
     this.#timeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     this.#logger = options.logger ?? noopLogger;
     this.#metrics = options.metrics ?? noopWebhookMetrics;
+    this.#clock = options.clock ?? realTimers;
     if (!(this.#timeoutMs > 0)) throw new RangeError("Cannot create router: handlerTimeoutMs <= 0");
     for (const [kind, bytes] of Object.entries(this.#maxBodyBytes)) {
       if (!(bytes > 0)) throw new RangeError(`Cannot create router: max ${kind} body bytes <= 0`);
@@ -133,7 +138,7 @@ export class WebhookRouter {
 
   /** Answers one HTTP request; never rejects. */
   async handle(request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const path = pathOf(request.url);
     const route = this.#routes.get(path);
     if (route === undefined) return text(404, `Cannot serve ${oneLine(path)}: no webhook here`);
     const done = this.#metrics.requestStarted(path);
@@ -178,9 +183,13 @@ export class WebhookRouter {
     if (length > limit) return tooLarge(limit);
     let body: unknown;
     try {
-      const bytes = await readBodyLimited(request.body, limit);
+      // A declared length within the limit bounds the body (the HTTP server
+      // enforces it), so it is read in one piece; otherwise reading stops at the limit.
+      const bytes = length > 0 && Number.isSafeInteger(length)
+        ? await request.bytes()
+        : await readBodyLimited(request.body, limit);
       if (bytes === TOO_LARGE) return tooLarge(limit);
-      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      body = JSON.parse(UTF8.decode(bytes));
     } catch (err) {
       return text(400, `Cannot decode review: body is not valid UTF-8 JSON: ${String(err)}`);
     }
@@ -252,32 +261,56 @@ export class WebhookRouter {
    * `node:https` bridge never aborts it), and the API server stops waiting at
    * `timeoutSeconds`, after this deadline, anyway.
    */
-  async #withDeadline<T>(
+  #withDeadline<T>(
     path: string,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     const controller = new AbortController();
-    const timeout = new HandlerTimeoutError(path, this.#timeoutMs);
-    let expire: (() => void) | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      expire = () => reject(timeout);
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = this.#clock.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        // Built only when it fires: an Error captures a stack trace, which costs on every request.
+        const timeout = new HandlerTimeoutError(path, this.#timeoutMs);
+        controller.abort(timeout);
+        resolve({ ok: false, error: timeout });
+      }, this.#timeoutMs);
+      const finish = (outcome: { ok: true; value: T } | { ok: false; error: unknown }) => {
+        if (settled) return;
+        settled = true;
+        this.#clock.clearTimeout(timer);
+        resolve(outcome);
+      };
+      let running: Promise<T>;
+      try {
+        running = Promise.resolve(work(controller.signal));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then((value) => finish({ ok: true, value }), (error) => finish({ ok: false, error }));
     });
-    const timer = setTimeout(() => {
-      controller.abort(timeout);
-      expire?.();
-    }, this.#timeoutMs);
-    try {
-      const value = await Promise.race([
-        Promise.resolve().then(() => work(controller.signal)),
-        expired,
-      ]);
-      return { ok: true, value };
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      clearTimeout(timer);
-    }
   }
+}
+
+/** Decodes request bodies; stateless between calls, so one serves every request. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const JSON_HEADERS: HeadersInit = [["content-type", "application/json"]];
+
+/**
+ * The path of an absolute request URL, as `new URL(url).pathname` gives it
+ * (servers hand the router URLs their own parser built), without building a URL.
+ */
+function pathOf(url: string): string {
+  const scheme = url.indexOf("://");
+  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+  if (start < 0) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query >= 0) end = query;
+  const fragment = url.indexOf("#", start);
+  if (fragment >= 0 && fragment < end) end = fragment;
+  return url.slice(start, end);
 }
 
 function isAdmissionResponse(value: unknown): value is AdmissionResponse {
@@ -290,10 +323,7 @@ function tooLarge(limit: number): Response {
 }
 
 function json(body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { "content-type": "application/json" },
-  });
+  return new Response(JSON.stringify(body), { status: 200, headers: JSON_HEADERS });
 }
 
 function text(status: number, message: string, headers: Record<string, string> = {}): Response {

@@ -2,13 +2,19 @@ import assert from "node:assert/strict";
 import {
   type AdmissionHandler,
   allowed,
+  type CertificatePair,
+  type CertSource,
   convertEach,
   type Logger,
+  parseCertificatePair,
   patched,
+  SHUTDOWN_MS,
   staticCertSource,
+  STOP_GRACE_MS,
   WebhookServer,
 } from "../../../src/webhook/mod.ts";
-import { admissionReview, conversionReview, startTestServer } from "./_helpers.ts";
+import { FakeClock } from "../../../src/runtime/testing.ts";
+import { admissionReview, conversionReview, localBundle, startTestServer } from "./_helpers.ts";
 
 const slow: AdmissionHandler = (_req, signal) =>
   new Promise((resolve, reject) => {
@@ -205,21 +211,45 @@ Deno.test("webhook server refuses duplicate and relative paths", () => {
 Deno.test("webhook server stops at once although clients hold idle and half-open connections", async () => {
   const t = await startTestServer();
   // An idle HTTP/1.1 keep-alive connection…
-  assert.equal((await t.post("/validate", admissionReview("idle"))).status, 200);
+  const idle = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: t.port,
+    caCerts: [t.bundle.caCertPem],
+  });
   // …and a TCP connection that never starts its TLS handshake.
   const silent = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
   try {
+    const body = JSON.stringify(admissionReview("idle"));
+    await idle.write(new TextEncoder().encode(
+      `POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
+        `content-length: ${body.length}\r\n\r\n${body}`,
+    ));
+    const buf = new Uint8Array(4096);
+    const n = await idle.read(buf);
+    assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1.1 200/);
     const started = performance.now();
     await t.stop();
     assert.ok(performance.now() - started < 1_000, `stop took ${performance.now() - started} ms`);
-    assert.equal(await silent.read(new Uint8Array(1)), null);
+    // The idle connection is closed; `Deno.serve` cannot close one still in
+    // its TLS handshake, so `silent` is only checked not to hold up the stop.
+    assert.equal(await idle.read(buf), null);
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: t.port }));
   } finally {
+    idle.close();
     silent.close();
   }
 });
 
-Deno.test("webhook server stops within the handler deadline when a client never sends its body", async () => {
-  const t = await startTestServer({ handlerTimeoutMs: 200 });
+Deno.test("webhook server stops after the handler deadline and grace when a client never sends its body", async () => {
+  const clock = new FakeClock();
+  let entered!: () => void;
+  const inFlight = new Promise<void>((r) => entered = r);
+  const t = await startTestServer({
+    handlerTimeoutMs: 200,
+    clock,
+    // The router counts a request once it has its headers, before it reads the body.
+    metrics: { requestStarted: () => (entered(), () => {}) },
+  });
   const conn = await Deno.connectTls({
     hostname: "127.0.0.1",
     port: t.port,
@@ -230,20 +260,78 @@ Deno.test("webhook server stops within the handler deadline when a client never 
       "POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
         'content-length: 100\r\n\r\n{"apiVersion":',
     ));
-    // The request is in flight once the server has read its headers.
-    await new Promise((r) => setTimeout(r, 50));
-    const started = performance.now();
-    await t.stop();
-    const took = performance.now() - started;
-    assert.ok(took >= 150 && took < 2_500, `stop took ${took} ms`);
-    const buf = new Uint8Array(1024);
-    let n: number | null = 0;
+    await inFlight;
+    let stopped = false;
+    const stopping = t.stop().then(() => stopped = true);
+    await clock.advance(200 + STOP_GRACE_MS - 1);
+    assert.equal(stopped, false, "stopped before the handler deadline and grace were over");
+    await clock.advance(1);
+    // The graceful shutdown then gets SHUTDOWN_MS at most.
+    await clock.advance(SHUTDOWN_MS);
+    await stopping;
+    assert.equal(stopped, true);
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: t.port }));
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a certificate reload drains the old listener: connection: close on its connections, closed after drainMs", async () => {
+  const clock = new FakeClock();
+  const [a, b] = await Promise.all([localBundle(), localBundle()]);
+  const listeners = new Set<(pair: CertificatePair) => void>();
+  let current = parseCertificatePair(a.certPem, a.keyPem);
+  const certSource: CertSource = {
+    current: () => current,
+    subscribe: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+  };
+  const t = await startTestServer({ bundle: a, certSource, clock, drainMs: 60_000 });
+  // A keep-alive connection made with a's certificate.
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: t.port,
+    caCerts: [a.caCertPem],
+  });
+  const buf = new Uint8Array(4096);
+  const exchange = async (uid: string) => {
+    const body = JSON.stringify(admissionReview(uid));
+    await conn.write(new TextEncoder().encode(
+      `POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
+        `content-length: ${body.length}\r\n\r\n${body}`,
+    ));
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  };
+  try {
+    const before = await exchange("before");
+    assert.match(before, /^HTTP\/1.1 200/);
+    assert.doesNotMatch(before, /connection: close/i);
+    current = parseCertificatePair(b.certPem, b.keyPem);
+    for (const listener of listeners) listener(current);
+    assert.equal(t.server.servedCertificate()?.certPem, b.certPem);
+    // The old listener still answers on its connection, and tells the client to go.
+    const during = await exchange("during");
+    assert.match(during, /^HTTP\/1.1 200/);
+    assert.match(during, /connection: close/i);
+    assert.match(during, /"uid":"during"/);
+    // At the end of the drain it closes the connection (idle: nothing in flight).
+    await clock.advance(60_000 + SHUTDOWN_MS);
+    assert.equal(await conn.read(buf), null);
+    // A client trusting only b's CA connects: only the new listener is left.
+    const onlyNew = Deno.createHttpClient({ caCerts: [b.caCertPem] });
     try {
-      while (n !== null) n = await conn.read(buf);
-    } catch {
-      // A reset is as good as a close here.
+      const res = await fetch(t.url("/validate"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(admissionReview("after")),
+        client: onlyNew,
+      });
+      assert.equal((await res.json()).response.uid, "after");
+    } finally {
+      onlyNew.close();
     }
   } finally {
     conn.close();
+    await t.stop();
   }
 });
