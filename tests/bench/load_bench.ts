@@ -206,9 +206,23 @@ try {
       }
     })();
     const inFlight = new Set<Promise<void>>();
+    const busy = new Set<string>();
+    let skipped = 0;
     let due = performance.now();
     for (let i = 0; performance.now() - phaseStart < phaseMs; i++) {
-      const name = names[Math.floor(Math.random() * N)]!;
+      // One change in flight per Database: two in flight could land out of order (a
+      // storage size after a larger one is a shrink, which the CRD refuses).
+      let name = names[Math.floor(Math.random() * N)]!;
+      for (let tries = 0; busy.has(name) && tries < N; tries++) {
+        name = names[Math.floor(Math.random() * N)]!;
+      }
+      if (busy.has(name)) {
+        skipped++;
+        due += 1_000 / RATE;
+        await delay(Math.max(0, due - performance.now()));
+        continue;
+      }
+      busy.add(name);
       const s = state.get(name)!;
       let spec: Record<string, unknown>;
       switch (i % 3) {
@@ -238,7 +252,10 @@ try {
         if (firstPatchError.length < 3) firstPatchError.push(String(err));
       });
       inFlight.add(patch);
-      patch.finally(() => inFlight.delete(patch));
+      patch.finally(() => {
+        inFlight.delete(patch);
+        busy.delete(name);
+      });
       due += 1_000 / RATE;
       await delay(Math.max(0, due - performance.now()));
     }
@@ -257,7 +274,7 @@ try {
     console.log(
       `changes: ${sentChanges} sent in ${MINUTES} min (${
         (sentChanges / (MINUTES * 60)).toFixed(1)
-      }/s), ${latencies.length} observed`,
+      }/s), ${latencies.length} observed, ${skipped} not sent (every Database had a change in flight)`,
     );
     console.log(
       `change → observedGeneration: p50 ${percentile(sorted, 0.5).toFixed(0)} ms, ` +
