@@ -14,9 +14,20 @@
  */
 import { KubeClient, loadKubeConfig } from "../../src/kube/mod.ts";
 import { Informer, type KubeObject } from "../../src/runtime/mod.ts";
+import type { Logger } from "../../src/observability/log.ts";
 import type { SharedPlane } from "../support/shared_plane.ts";
 import { logRecords } from "../support/vigil_process.ts";
 import { type ScopedVigil, startScopedVigil, writeCounts } from "../cluster/controller/_helpers.ts";
+
+/** The harness's own Lease watch retries through every fault; its lines are noise. */
+const QUIET: Logger = {
+  name: "fault-harness",
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => QUIET,
+};
 
 /** How often the monitor samples both processes. */
 const SAMPLE_MS = 100;
@@ -135,11 +146,14 @@ export class VigilPair {
     return await inc.vigil.stop();
   }
 
-  /** SIGKILLs `inc`; the supervisor starts the replica again, as a kubelet would. */
-  async kill(inc: Incarnation): Promise<void> {
+  /**
+   * SIGKILLs `inc`; unless `restart` is false, the supervisor starts the
+   * replica again, as a kubelet would (else {@link relaunch} does, later).
+   */
+  async kill(inc: Incarnation, restart = true): Promise<void> {
     this.#planned.add(inc);
     await inc.vigil.kill();
-    this.#restart(inc.replica);
+    if (restart) this.#restart(inc.replica);
   }
 
   /** Starts replica `name` again after {@link terminate}; resolves once it is ready. */
@@ -329,7 +343,11 @@ export class VigilPair {
       plural: "leases",
       namespaced: true,
       kind: "Lease",
-    }, { namespace: this.#namespace, fieldSelector: `metadata.name=${this.leaseName}` });
+    }, {
+      namespace: this.#namespace,
+      fieldSelector: `metadata.name=${this.leaseName}`,
+      log: QUIET,
+    });
     const record = (o: KubeObject) => {
       const holder = (o as { spec?: { holderIdentity?: string } }).spec?.holderIdentity ?? "";
       if (this.leaseChanges.at(-1)?.holder !== holder) {
