@@ -22,7 +22,9 @@
  *   bench's Database POSTs are left out); checked against Vigil's own
  *   `rest_client_requests_total`. Vigil's Event writes are counted from its
  *   Events (`count` each); its status writes by phase from its debug lines
- *   "status written". Vigil runs without leader election here, so Lease
+ *   "status written". Vigil registers its webhooks (self-signed) as an
+ *   installation does, so the finalizer comes with each create. Vigil runs
+ *   without leader election here, so Lease
  *   renewals are no writes to count.
  *
  * Usage: `deno task bench convergence -- [N ...]` or
@@ -32,7 +34,6 @@
 import { type Plane, startPlane } from "../support/plane.ts";
 import { installDatabaseCrd } from "../support/database_crd.ts";
 import { logRecords, startVigil, type VigilProcess } from "../support/vigil_process.ts";
-import { generateSelfSigned, writeCertDirectory } from "../../src/webhook/mod.ts";
 import { KubeClient, loadKubeConfig } from "../../src/kube/mod.ts";
 import { Informer, type KubeObject, resourcePath } from "../../src/runtime/mod.ts";
 import { DatabaseV1Schema, defaultVersion } from "../../src/database/mod.ts";
@@ -451,16 +452,16 @@ function fromLog(lines: readonly string[], n: number) {
 async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
   const { plane, client } = await newPlane(nodes);
   const stop = new AbortController();
-  const certDir = await Deno.makeTempDir({ prefix: "vigil-bench-certs-" });
-  await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
   const running: VigilProcess[] = [];
   const start = (leaderElect: boolean) => {
     const v = startVigil({
       server: plane.server,
       kubeconfig: plane.kubeconfigPath,
-      read: [certDir],
       args: [
-        `--webhook-cert-dir=${certDir}`,
+        // Registered as every installation has them: the apiserver calls the
+        // mutating webhook (defaults, the finalizer) on each create.
+        "--webhook-self-signed",
+        "--webhook-url-host=127.0.0.1",
         "--max-concurrent-reconciles=4",
         "--log-level=debug", // for the "status written" lines
         "--leader-election-namespace=default",
@@ -558,7 +559,6 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
     stop.abort();
     for (const v of running) await v.kill();
     await plane.stop();
-    await Deno.remove(certDir, { recursive: true }).catch(() => {});
   }
 }
 

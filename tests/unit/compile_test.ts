@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { V8_FLAGS } from "../../tools/permissions.ts";
 
 // `deno compile` cannot finish here (denort is not downloadable), but with
 // DENORT_BIN pointing at nothing it parses the permission flags, builds the
@@ -16,5 +17,7 @@ Deno.test("task compile's flags and module graph are accepted by deno compile up
   const stderr = new TextDecoder().decode(out.stderr);
   assert.notEqual(out.code, 0);
   assert.match(stderr, /--allow-net=kubernetes\.default\.svc,0\.0\.0\.0,\[::\]/);
+  // The binary carries the V8 flags main.ts is tested and measured with.
+  assert.match(stderr, new RegExp(`--v8-flags=${V8_FLAGS.join(",")} `));
   assert.match(stderr, /Could not find denort at '\/nonexistent\/denort'/, stderr);
 });
