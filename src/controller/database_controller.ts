@@ -25,6 +25,7 @@ import {
 import { Applier, resourceFor } from "./apply/mod.ts";
 import { DATABASE_RESOURCE, DatabaseReconciler } from "./database_reconciler.ts";
 import { MANAGED_BY_SELECTOR } from "./desired/mod.ts";
+import { CACHE_TRANSFORMS } from "./cache_transforms.ts";
 import { registerDatabaseMetrics } from "./database_metrics.ts";
 import { PHASES } from "../database/mod.ts";
 
@@ -95,6 +96,7 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
       kind,
       new Informer<KubeObject>(o.client, resource, {
         ...ns,
+        ...(CACHE_TRANSFORMS[kind] === undefined ? {} : { transform: CACHE_TRANSFORMS[kind] }),
         labelSelector: MANAGED_BY_SELECTOR,
         log: getLogger("informer"),
       }),

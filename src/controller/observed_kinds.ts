@@ -48,9 +48,6 @@ export interface LivePersistentVolumeClaim extends KubeObject {
 
 /** What the reconciler reads of a live Pod. */
 export interface LivePod extends KubeObject {
-  readonly spec?: {
-    readonly containers?: ReadonlyArray<{ readonly name?: string; readonly image?: string }>;
-  };
   readonly status?: {
     readonly phase?: string;
     readonly conditions?: ReadonlyArray<{
