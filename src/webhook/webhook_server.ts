@@ -19,7 +19,8 @@
  * `connection: close` (a Go client then drops that connection and dials the
  * new listener), and it is closed only after {@linkcode DRAIN_MS} — longer
  * than the 90 s after which the API server's client drops an idle connection
- * itself — once no request is in flight on it. The kernel spreads new
+ * itself — and {@linkcode QUIET_MS} without a request, once no request is in
+ * flight on it. The kernel spreads new
  * connections over both listeners meanwhile; those the old one gets are
  * served (with the old, still valid certificate) and closed after one answer.
  *
@@ -57,6 +58,12 @@ import {
 export const DRAIN_MS = 120_000;
 /** Time beyond `handlerTimeoutMs` that in-flight requests get to be written out on stop. */
 export const STOP_GRACE_MS = 1_000;
+/**
+ * A drained listener closes only after this long without a request (for at
+ * most another `drainMs`): while it still gets requests the kernel still
+ * hands it new connections, and one accepted as it closes would be reset.
+ */
+export const QUIET_MS = 5_000;
 /** Time a listener with nothing in flight gets to flush and close its connections gracefully. */
 export const SHUTDOWN_MS = 250;
 
@@ -83,6 +90,8 @@ interface Listener {
   idle: (() => void) | undefined;
   /** Closes the listener once its drain is over. */
   drainTimer: number | undefined;
+  /** Requests answered since the drain began. */
+  answered: number;
   /** Set once closing has begun; settles when the listener and its connections are closed. */
   closing?: Promise<void>;
 }
@@ -158,6 +167,11 @@ export class WebhookServer {
    */
   get listening(): Promise<Deno.NetAddr> {
     return this.#listening;
+  }
+
+  /** How many listeners replaced by certificate reloads are still draining. */
+  drainingListeners(): number {
+    return [...this.#listeners].filter((listener) => listener !== this.#live).length;
   }
 
   /** The certificate served to new connections, if listening. */
@@ -244,6 +258,7 @@ export class WebhookServer {
       inFlight: 0,
       idle: undefined,
       drainTimer: undefined,
+      answered: 0,
     };
     const live = listener as Listener;
     try {
@@ -283,7 +298,10 @@ export class WebhookServer {
 
   async #serve(listener: Listener, request: Request): Promise<Response> {
     const response = await this.#router.handle(request);
-    if (listener.draining || this.#stopping) response.headers.set("connection", "close");
+    if (listener.draining || this.#stopping) {
+      response.headers.set("connection", "close");
+      listener.answered++;
+    }
     return response;
   }
 
@@ -308,10 +326,21 @@ export class WebhookServer {
       notAfter: pair.notAfter.toISOString(),
     });
     old.draining = true;
-    old.drainTimer = this.#clock.setTimeout(() => {
+    old.answered = 0;
+    let postponed = 0;
+    const endDrain = (answeredBefore: number) => {
       old.drainTimer = undefined;
+      // A listener that still gets requests still gets connections: the
+      // kernel hands it new ones until it closes, and one it accepts as it
+      // closes would be reset. Wait until it has had a quiet period.
+      if (old.answered !== answeredBefore && postponed++ < this.#drainMs / QUIET_MS) {
+        const now = old.answered;
+        old.drainTimer = this.#clock.setTimeout(() => endDrain(now), QUIET_MS);
+        return;
+      }
       void this.#close(old);
-    }, this.#drainMs);
+    };
+    old.drainTimer = this.#clock.setTimeout(() => endDrain(0), this.#drainMs);
   }
 
   /**

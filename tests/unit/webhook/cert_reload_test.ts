@@ -121,7 +121,10 @@ Deno.test("rotating the certificate under load fails no request and serves the n
     const onlyNew = Deno.createHttpClient({ caCerts: [c.caCertPem] });
     const onlyOld = Deno.createHttpClient({ caCerts: [a.caCertPem] });
     try {
-      // The drained listeners are closed by now (500 ms each, and a phase took longer).
+      assert.ok(
+        await waitFor(() => server.drainingListeners() === 0, 20_000),
+        "the replaced listeners never closed",
+      );
       const res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },

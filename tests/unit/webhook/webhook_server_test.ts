@@ -8,6 +8,7 @@ import {
   type Logger,
   parseCertificatePair,
   patched,
+  QUIET_MS,
   SHUTDOWN_MS,
   staticCertSource,
   STOP_GRACE_MS,
@@ -309,14 +310,21 @@ Deno.test("a certificate reload drains the old listener: connection: close on it
     current = parseCertificatePair(b.certPem, b.keyPem);
     for (const listener of listeners) listener(current);
     assert.equal(t.server.servedCertificate()?.certPem, b.certPem);
+    assert.equal(t.server.drainingListeners(), 1);
     // The old listener still answers on its connection, and tells the client to go.
     const during = await exchange("during");
     assert.match(during, /^HTTP\/1.1 200/);
     assert.match(during, /connection: close/i);
     assert.match(during, /"uid":"during"/);
-    // At the end of the drain it closes the connection (idle: nothing in flight).
-    await clock.advance(60_000 + SHUTDOWN_MS);
+    // The drain ends after 60 s, but a request came during it, so the listener
+    // waits for a quiet period first; then it closes the idle connection.
+    await clock.advance(60_000);
+    await clock.advance(QUIET_MS - 1);
+    assert.equal(t.server.servedCertificate()?.certPem, b.certPem);
+    assert.equal(t.server.drainingListeners(), 1);
+    await clock.advance(1 + SHUTDOWN_MS);
     assert.equal(await conn.read(buf), null);
+    assert.equal(t.server.drainingListeners(), 0);
     // A client trusting only b's CA connects: only the new listener is left.
     const onlyNew = Deno.createHttpClient({ caCerts: [b.caCertPem] });
     try {
