@@ -1,18 +1,23 @@
 /**
  * The Helm chart `deploy/helm/vigil/`, generated from the same builders as
  * `deploy/vigil.yaml`: each template is the YAML of the builders' objects
- * with `{{ … }}` expressions put where a value applies.
+ * with `{{ … }}` expressions put where a value applies, and
+ * `values.schema.json` comes from `values_schema.ts`.
  *
  * How: the objects are built, the fields a value drives are replaced by
  * marker tokens, the YAML is rendered, and each marker is replaced by its
- * Go-template expression. Lines carrying the cainjector annotation, and the
- * whole cert-manager template, are wrapped in `if .Values.certManager.enabled`.
+ * Go-template expression; a few markers stand for a whole line (a list of
+ * extra rules, an optional field). Lines carrying the cainjector annotation
+ * are wrapped in `if .Values.certManager.enabled`, and a template whose
+ * objects are optional in `if` of the value that installs them.
  *
  * The chart differs from `deploy/vigil.yaml` only where Helm's conventions
  * ask: no Namespace object (`helm install --create-namespace`), the
  * namespace is the release's, and `app.kubernetes.io/managed-by` is `Helm`.
  * Cluster-scoped names (ClusterRoles, webhook configurations) stay `vigil`:
- * one installation per cluster.
+ * one installation per cluster. The CRD is a template with
+ * `helm.sh/resource-policy: keep`, not a file in `crds/`: Helm upgrades it
+ * with the chart, and keeps it on uninstall (with every Database).
  *
  * @module
  */
@@ -29,7 +34,8 @@ import {
   resolveInstallOptions,
 } from "./install_options.ts";
 import { buildValuesSchema } from "./values_schema.ts";
-import { buildManifestParts } from "./manifest.ts";
+import { buildManifestParts, type ManifestPart } from "./manifest.ts";
+import { monitoringObjects } from "./monitoring/mod.ts";
 import { INJECT_CA_ANNOTATION } from "./webhook_objects.ts";
 
 /** Where the chart lives, relative to the repository root. */
@@ -73,17 +79,53 @@ const BLOCKS: Readonly<Record<string, string>> = {
   __HELM_API_SERVER_PEERS__: ".Values.networkPolicy.apiServerPeers",
   __HELM_EXTRA_INGRESS__: ".Values.networkPolicy.extraIngress",
   __HELM_EXTRA_EGRESS__: ".Values.networkPolicy.extraEgress",
+  __HELM_MONITORING_LABELS__: ".Values.monitoring.labels",
 };
 
+/**
+ * Markers that stand for a whole line: `<key>: <marker>` becomes `<key>:
+ * <the value as JSON>` when the value is not empty and nothing otherwise;
+ * `- <marker>` in a list becomes the value's items (a list), and
+ * `<marker>: ""` in a map the value's entries (a map), if any.
+ */
 function expandBlocks(line: string): string {
-  const match = /^(\s*)(- |([\w-]+): )(__HELM_\w+__)$/.exec(line);
-  const path = match === null ? undefined : BLOCKS[match[4]!];
-  if (match === null || path === undefined) return line;
-  const [, indent, , key] = match;
+  const match = /^(\s*)(?:- (__HELM_\w+__)|(__HELM_\w+__): ""|([\w-]+): (__HELM_\w+__))$/
+    .exec(line);
+  if (match === null) return line;
+  const [, indent, item, entries, key, value] = match;
+  const path = BLOCKS[item ?? entries ?? value!];
+  if (path === undefined) return line;
   const body = key === undefined
     ? `${indent}{{- toYaml . | nindent ${indent!.length} }}`
     : `${indent}${key}: {{ toJson . }}`;
   return `${indent}{{- with ${path} }}\n${body}\n${indent}{{- end }}`;
+}
+
+/** Makes every `{{` and `}}` in the strings below `value` literal text for Go templates. */
+function escapeTemplates(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(/\{\{|\}\}/g, (m) => `{{\`${m}\`}}`);
+  if (Array.isArray(value)) return value.map(escapeTemplates);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeTemplates(v)]));
+  }
+  return value;
+}
+
+/**
+ * The chart-only parts: the Prometheus Operator objects and the dashboard
+ * ConfigMap (in `deploy/monitoring/` for `kubectl`), behind
+ * `monitoring.enabled`; `monitoring.labels` go on the ServiceMonitor and
+ * the PrometheusRule (e.g. `release: kube-prometheus-stack`).
+ */
+function monitoringParts(options: ResolvedInstallOptions): ManifestPart[] {
+  const { serviceMonitor, prometheusRule, dashboardConfigMap } = monitoringObjects(options);
+  return [serviceMonitor, prometheusRule, dashboardConfigMap].map((object) => {
+    const escaped = escapeTemplates(object) as KubeObject;
+    if (object !== dashboardConfigMap) {
+      (escaped.metadata.labels as Record<string, string>).__HELM_MONITORING_LABELS__ = "";
+    }
+    return { template: "monitoring.yaml", enabledBy: "monitoring.enabled", object: escaped };
+  });
 }
 
 /** Replaces `from` by `to` inside every string below `value`. */
@@ -196,7 +238,7 @@ export function renderValuesYaml(): string {
 image:
   # Air-gapped: point this at your mirror of the operator image.
   repository: ${IMAGE_REPOSITORY}
-  # A string: quote it, or use --set-string image.tag=...
+  # A string: quote it ("1.10", not 1.10), or use --set-string image.tag=...
   tag: ${y(VERSION)}
   pullPolicy: ${d.imagePullPolicy}
 # Operator pods; one leads, the others serve webhooks and stand by. At least 1.
@@ -237,13 +279,20 @@ networkPolicy:
   # NetworkPolicy rules added to the operator's, e.g. egress to an HTTP proxy.
   extraIngress: ${y(np.extraIngress)}
   extraEgress: ${y(np.extraEgress)}
+monitoring:
+  # A ServiceMonitor, a PrometheusRule with Vigil's alerts and a Grafana dashboard ConfigMap
+  # (label grafana_dashboard: "1"); needs the Prometheus Operator's CRDs.
+  enabled: false
+  # Labels for the ServiceMonitor and the PrometheusRule, for a Prometheus that selects them,
+  # e.g. {release: kube-prometheus-stack}.
+  labels: {}
 `;
 }
 
 /** Every file of the chart, by path relative to {@linkcode CHART_DIR}, sorted. */
 export function renderHelmChart(): Map<string, string> {
   const options = resolveInstallOptions({ managedBy: "__HELM_MANAGED_BY__" });
-  const parts = buildManifestParts(options);
+  const parts = [...buildManifestParts(options), ...monitoringParts(options)];
   const templates = new Map<string, { objects: unknown[]; enabledBy: string | undefined }>();
   for (const part of parts) {
     if (part.template === undefined) continue;

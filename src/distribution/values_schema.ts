@@ -7,8 +7,9 @@
  * - Every key is known (`additionalProperties: false`): a misspelt value
  *   would otherwise be ignored silently. `global` is allowed, as Helm passes
  *   it to every chart.
- * - `image.tag` must be a string: `--set image.tag=1.10` makes a number of
- *   it (and `1.1` of `1.10`); quote it or use `--set-string`.
+ * - `image.tag` must be a string: `--set image.tag=2` makes a number of it,
+ *   and so does `tag: 1.10` in a values file (the number 1.1); quote it or
+ *   use `--set-string`.
  * - At least one replica: the webhooks fail closed, so without a pod every
  *   write of a Database is refused.
  * - Ports 1–65535; the certificate directory an absolute path; the log level
@@ -18,6 +19,12 @@
  */
 import { LOG_LEVELS } from "./install_options.ts";
 
+/**
+ * A pattern rather than `enum`: Helm's error for a pattern names the value
+ * given (`'verbose' does not match pattern '^(debug|info|warn|error)$'`),
+ * its error for an enum does not.
+ */
+const oneOf = (values: readonly string[]) => `^(${values.join("|")})$`;
 const port = { type: "integer", minimum: 1, maximum: 65535 };
 const quantity = { type: ["string", "number"] };
 const amounts = {
@@ -51,6 +58,7 @@ export function buildValuesSchema(): Record<string, unknown> {
       "webhookCertDir",
       "certManager",
       "networkPolicy",
+      "monitoring",
     ],
     properties: {
       global: { type: "object" },
@@ -65,7 +73,7 @@ export function buildValuesSchema(): Record<string, unknown> {
             minLength: 1,
             description: "a string: quote it, or use --set-string image.tag=…",
           },
-          pullPolicy: { enum: ["Always", "IfNotPresent", "Never"] },
+          pullPolicy: { type: "string", pattern: oneOf(["Always", "IfNotPresent", "Never"]) },
         },
       },
       replicas: { type: "integer", minimum: 1 },
@@ -76,7 +84,7 @@ export function buildValuesSchema(): Record<string, unknown> {
       },
       imageRegistry: { type: "string" },
       leaderElection: enabled("--leader-elect; turn off only with one replica"),
-      logLevel: { enum: [...LOG_LEVELS] },
+      logLevel: { type: "string", pattern: oneOf(LOG_LEVELS) },
       ports: {
         type: "object",
         additionalProperties: false,
@@ -95,6 +103,15 @@ export function buildValuesSchema(): Record<string, unknown> {
           apiServerPorts: { type: "array", items: port, minItems: 1 },
           extraIngress: rules("NetworkPolicy ingress rules added to the operator's"),
           extraEgress: rules("NetworkPolicy egress rules added to the operator's"),
+        },
+      },
+      monitoring: {
+        type: "object",
+        additionalProperties: false,
+        required: ["enabled", "labels"],
+        properties: {
+          enabled: { type: "boolean", description: "ServiceMonitor, PrometheusRule, dashboard" },
+          labels: { type: "object", additionalProperties: { type: "string" } },
         },
       },
     },

@@ -2,7 +2,8 @@
  * The real `helm` (v4.3.2, from `helm.sh/helm/v4/cmd/helm`), built once from
  * the wrapper module `tests/tools/helm/` into the tool cache (see
  * {@linkcode ensureGoTool}), and a runner for it that never reads the
- * user's Helm configuration: every Helm directory is a temporary one.
+ * user's Helm configuration: each run gets a new temporary home (Helm keeps
+ * its releases in the cluster, so nothing need outlive a run).
  *
  * @module
  */
@@ -28,47 +29,49 @@ export interface HelmResult {
   readonly stderr: string;
 }
 
-/** Where Helm keeps its state for the runs of one {@link Helm}. */
+/** How a {@link Helm} runs. */
 export interface HelmOptions {
   /** Kubeconfig for commands that reach a cluster. */
   readonly kubeconfig?: string;
 }
 
-/** Runs the built `helm` with its cache, config and data under one temporary directory. */
+/** Runs the built `helm`, each run with its cache, config and data in a new temporary home. */
 export class Helm {
   private constructor(
     private readonly binary: string,
-    private readonly home: string,
     private readonly options: HelmOptions,
   ) {}
 
-  /** Builds (or finds) Helm and makes its private home. */
+  /** Builds (or finds) Helm. */
   static async create(options: HelmOptions = {}): Promise<Helm> {
-    const binary = await helmBinary();
-    const home = await Deno.makeTempDir({ prefix: "vigil-helm-" });
-    return new Helm(binary, home, options);
+    return new Helm(await helmBinary(), options);
   }
 
   /** Runs `helm <args>`; never throws on a non-zero exit. */
   async run(...args: string[]): Promise<HelmResult> {
+    const home = await Deno.makeTempDir({ prefix: "vigil-helm-" });
     const env: Record<string, string> = {
-      HOME: this.home,
-      HELM_CACHE_HOME: `${this.home}/cache`,
-      HELM_CONFIG_HOME: `${this.home}/config`,
-      HELM_DATA_HOME: `${this.home}/data`,
+      HOME: home,
+      HELM_CACHE_HOME: `${home}/cache`,
+      HELM_CONFIG_HOME: `${home}/config`,
+      HELM_DATA_HOME: `${home}/data`,
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       NO_COLOR: "1",
     };
     if (this.options.kubeconfig !== undefined) env.KUBECONFIG = this.options.kubeconfig;
-    const out = await new Deno.Command(this.binary, {
-      args,
-      clearEnv: true,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+    try {
+      const out = await new Deno.Command(this.binary, {
+        args,
+        clearEnv: true,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
   }
 
   /**
@@ -84,10 +87,5 @@ export class Helm {
       );
     }
     return result.stdout;
-  }
-
-  /** Removes the temporary Helm home. */
-  async dispose(): Promise<void> {
-    await Deno.remove(this.home, { recursive: true }).catch(() => {});
   }
 }
