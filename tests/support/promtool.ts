@@ -25,14 +25,24 @@ export function promtoolPath(): Promise<string> {
   return built;
 }
 
-/** Runs promtool with `args` in `cwd` (default the current directory). */
-export async function promtool(args: readonly string[], cwd?: string): Promise<PromtoolResult> {
-  const out = await new Deno.Command(await promtoolPath(), {
+/** Runs promtool with `args`, in `cwd` when given, with `stdin` as its input when given. */
+export async function promtool(
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly stdin?: string } = {},
+): Promise<PromtoolResult> {
+  const child = new Deno.Command(await promtoolPath(), {
     args: [...args],
-    ...(cwd === undefined ? {} : { cwd }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
