@@ -119,7 +119,8 @@ export const backupScheduleField = z.string().max(128).regex(new RegExp(SCHEDULE
 );
 
 /** Image override. */
-export const imageField = z.string().max(512).regex(/^\S+$/).describe(
+// Printable ASCII without spaces: `\S` let control characters (NUL, ESC) through to the kubelet.
+export const imageField = z.string().max(512).regex(/^[!-~]+$/).describe(
   "Image to run instead of the catalog's image for this version (private registries, " +
     "air-gapped installs). Must be the same engine and version.",
 );

@@ -69,7 +69,8 @@ const ACCEPTED: Readonly<Record<string, string>> = {
   memory: QUANTITY_ACCEPTED,
   config: `a map of at most ${MAX_CONFIG_ENTRIES} engine parameters with string values`,
   backupSchedule: CRON_ACCEPTED,
-  image: "an image reference without spaces, e.g. registry.example.com/mirror/postgres:17.5",
+  image:
+    "an image reference of printable ASCII characters, without spaces, e.g. registry.example.com/mirror/postgres:17.5",
   pvcDeletionPolicy: "Retain or Delete",
   spec: "an object",
 };

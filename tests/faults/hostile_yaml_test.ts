@@ -52,10 +52,8 @@ const HOSTILE_SPECS: Array<[string, unknown]> = [
 ];
 
 /**
- * Stored today, though they must not be: spec.image's pattern `^\S+$` lets
- * control characters through (src/database/schema_common.ts). The test of
- * these is ignored (reported as such, never as passed) until the pattern
- * refuses them; the fix also regenerates the CRD (`deno task crds`, `deno task deploy`).
+ * Stored before the fix: spec.image's pattern was `^\S+$`, which let control
+ * characters through; it is now printable ASCII (src/database/schema_common.ts).
  */
 const KNOWN_STORED: Array<[string, unknown]> = [
   ["image-null-byte", { image: "postgres:17\u0000evil" }],
@@ -270,8 +268,5 @@ Deno.test("fault 9: hostile YAML through kubectl and the apiserver is refused, n
   await refusedAndNothingStored(HOSTILE_SPECS, RAW_YAML);
 });
 
-Deno.test({
-  name: "fault 9, KNOWN BUG (ignored until fixed): spec.image with control characters is refused",
-  ignore: true,
-  fn: () => refusedAndNothingStored(KNOWN_STORED, []),
-});
+Deno.test("fault 9: spec.image with control characters is refused and nothing is stored", () =>
+  refusedAndNothingStored(KNOWN_STORED, []));

@@ -384,7 +384,19 @@ const BAD: BadCase[] = [
     name: "image with spaces",
     spec: { image: "my image" },
     path: "spec.image",
-    accepted: /image reference without spaces/,
+    accepted: /printable ASCII characters, without spaces/,
+  },
+  {
+    name: "image with a NUL byte",
+    spec: { image: "postgres:17\u0000evil" },
+    path: "spec.image",
+    accepted: /printable ASCII characters, without spaces/,
+  },
+  {
+    name: "image with a terminal escape",
+    spec: { image: "postgres:17.5\u001b[2J" },
+    path: "spec.image",
+    accepted: /printable ASCII characters, without spaces/,
   },
   {
     name: "unknown pvc deletion policy",
