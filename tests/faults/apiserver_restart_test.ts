@@ -20,7 +20,12 @@ Deno.test("fault 1: kube-apiserver restarted while 50 new Databases reconcile; a
   const ns = "fault-apiserver";
   let pair: VigilPair | undefined;
   try {
-    await installDatabaseCrd(plane);
+    // On a fresh plane `kubectl wait` may read the CRD before it has any condition
+    // (and fails at once on the missing list): install again until it waits.
+    await eventually("the Database CRD to be installed", async () => {
+      await installDatabaseCrd(plane);
+      return true;
+    }, { timeoutMs: 120_000, intervalMs: 1_000 });
     await plane.kubectlOk(["create", "namespace", ns]);
     pair = await VigilPair.start(plane, ns);
     await applyDatabases(plane, ns, databases("db", COUNT));

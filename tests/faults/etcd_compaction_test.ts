@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { installDatabaseCrd } from "../support/database_crd.ts";
 import { startPlane } from "../support/plane.ts";
+import { eventually } from "../support/shared_plane.ts";
 import { logRecords } from "../support/vigil_process.ts";
 import { deleteDatabases } from "../cluster/controller/_helpers.ts";
 import { VigilPair } from "./_harness.ts";
@@ -29,7 +30,12 @@ Deno.test("fault 2: etcd compacted while watches are away with changes in the ga
   const way = await proxiedApiServer(plane);
   let cut = false;
   try {
-    await installDatabaseCrd(plane);
+    // On a fresh plane `kubectl wait` may read the CRD before it has any condition
+    // (and fails at once on the missing list): install again until it waits.
+    await eventually("the Database CRD to be installed", async () => {
+      await installDatabaseCrd(plane);
+      return true;
+    }, { timeoutMs: 120_000, intervalMs: 1_000 });
     await plane.kubectlOk(["create", "namespace", ns]);
     pair = await VigilPair.start(plane, ns, { kubeconfig: way.kubeconfig });
     await applyDatabases(plane, ns, databases("db", 10));
