@@ -136,7 +136,11 @@ export interface DatabaseReconcilerOptions {
    * condition changes are written at once.
    */
   readonly progressBatchMs?: number;
-  /** The same while the Database is still being created (Ready reason `Creating`); default 10 000 ms. */
+  /**
+   * The same while the Database is still being created (Ready reason `Creating`);
+   * default 30 000 ms: a new pod can wait that long for its volume on a busy
+   * cluster, and a status write per wait doubles what creating costs.
+   */
   readonly creatingProgressBatchMs?: number;
   /** Poll interval while cleanup waits for pods to go; default 2 000 ms. */
   readonly cleanupPollMs?: number;
@@ -716,7 +720,7 @@ export class DatabaseReconciler {
         c.type === "Ready"
       )?.reason === "Creating";
       const windowMs = creating
-        ? this.#o.creatingProgressBatchMs ?? 10_000
+        ? this.#o.creatingProgressBatchMs ?? 30_000
         : this.#o.progressBatchMs ?? 1_000;
       const waitMs = since + windowMs - this.#clock.now();
       if (waitMs > 0) return { requeueAfterMs: waitMs };

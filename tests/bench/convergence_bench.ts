@@ -453,7 +453,9 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
   const { plane, client } = await newPlane(nodes);
   const stop = new AbortController();
   const running: VigilProcess[] = [];
-  const start = (leaderElect: boolean) => {
+  // A restarted Vigil keeps its webhook port (`samePortAs`), as a pod behind
+  // its Service does; a new port is a new URL to write into the webhook configurations.
+  const start = (leaderElect: boolean, samePortAs?: VigilProcess) => {
     const v = startVigil({
       server: plane.server,
       kubeconfig: plane.kubeconfigPath,
@@ -466,6 +468,7 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
         "--log-level=debug", // for the "status written" lines
         "--leader-election-namespace=default",
         ...(leaderElect ? [] : ["--leader-elect=false"]),
+        ...(samePortAs === undefined ? [] : [`--webhook-port=${samePortAs.webhookPort}`]),
       ],
     });
     running.push(v);
@@ -508,7 +511,7 @@ async function measureVigil(n: number, nodes: number): Promise<VigilResult> {
     const pods = await podUids(plane);
     await vigil.stop();
     const restartedAt = performance.now();
-    vigil = start(false);
+    vigil = start(false, vigil);
     await waitReadyz(vigil);
     let resyncMs = NaN;
     while (performance.now() - restartedAt < IDLE_MS) {
