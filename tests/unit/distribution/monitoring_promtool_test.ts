@@ -99,3 +99,11 @@ Deno.test("promtool test rules fails when an expectation is wrong (the fixture c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("promtool check metrics, which the cluster test runs on Vigil's /metrics, flags a misnamed metric", async () => {
+  const r = await promtool(["check", "metrics"], {
+    stdin: "# HELP vigil_backups Backups taken.\n# TYPE vigil_backups counter\nvigil_backups 3\n",
+  });
+  assert.notEqual(r.code, 0, explain(r));
+  assert.match(r.stdout + r.stderr, /vigil_backups.*_total/, explain(r));
+});
