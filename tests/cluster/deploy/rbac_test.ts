@@ -8,7 +8,6 @@
  * gives every authenticated account).
  */
 import assert from "node:assert/strict";
-import YAML from "yaml";
 import { eventually, sharedPlane } from "../../support/shared_plane.ts";
 import { installDatabaseCrd } from "../../support/database_crd.ts";
 import { startVigil, type VigilProcess } from "../../support/vigil_process.ts";
@@ -24,32 +23,10 @@ import {
   SELF_SIGNED_CLUSTER_ROLE,
 } from "../../../src/distribution/mod.ts";
 import { baselineRules, parseCanIList, ruleAtoms } from "./can_i.ts";
+import { tokenKubeconfig } from "../../support/token_kubeconfig.ts";
 import { applyDatabase, waitReady } from "../controller/_helpers.ts";
 
 const SA = `system:serviceaccount:${NAMESPACE}:${APP_NAME}`;
-
-/** A kubeconfig that authenticates with `token` only, trusting the plane's CA. */
-async function tokenKubeconfig(adminPath: string, token: string): Promise<string> {
-  const admin = YAML.parse(await Deno.readTextFile(adminPath));
-  const cluster = admin.clusters[0].cluster;
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{
-      name: "plane",
-      cluster: {
-        server: cluster.server,
-        "certificate-authority-data": cluster["certificate-authority-data"],
-      },
-    }],
-    users: [{ name: "vigil", user: { token } }],
-    contexts: [{
-      name: "vigil",
-      context: { cluster: "plane", user: "vigil", namespace: NAMESPACE },
-    }],
-    "current-context": "vigil",
-  });
-}
 
 Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount can do nothing more", async () => {
   const plane = await sharedPlane();
@@ -74,7 +51,10 @@ Deno.test("vigil run works with exactly the shipped RBAC, and the ServiceAccount
       "--duration=1h",
     ])).trim();
     const kubeconfig = `${tmp}/kubeconfig`;
-    await Deno.writeTextFile(kubeconfig, await tokenKubeconfig(plane.kubeconfigPath, token));
+    await Deno.writeTextFile(
+      kubeconfig,
+      await tokenKubeconfig(plane.kubeconfigPath, token, NAMESPACE),
+    );
     const certDir = `${tmp}/certs`;
     await Deno.mkdir(certDir);
     await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));
