@@ -193,6 +193,16 @@ function mark(object: KubeObject, options: ResolvedInstallOptions): void {
   }
 }
 
+/**
+ * What the schema cannot say, checked where the Deployment renders: the three
+ * ports differ (`vigil run` would exit 2 naming the flag, in a crash loop).
+ */
+const DEPLOYMENT_CHECKS = `{{- $p := .Values.ports }}
+{{- if or (eq (int $p.webhook) (int $p.metrics)) (eq (int $p.webhook) (int $p.health)) (eq (int $p.metrics) (int $p.health)) }}
+{{- fail (printf "invalid values ports.webhook=%v, ports.metrics=%v, ports.health=%v (accepted: three different ports)" $p.webhook $p.metrics $p.health) }}
+{{- end }}
+`;
+
 function toTemplate(objects: readonly unknown[], enabledBy: string | undefined): string {
   let text = objects
     .map((o) => "---\n" + YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
@@ -207,6 +217,7 @@ function toTemplate(objects: readonly unknown[], enabledBy: string | undefined):
       : line
   ).join("\n");
   assertNoMarkerLeft(text);
+  if (objects.some((o) => (o as KubeObject).kind === "Deployment")) text = DEPLOYMENT_CHECKS + text;
   return HEADER +
     (enabledBy === undefined ? text : `{{- if .Values.${enabledBy} }}\n${text}${END}\n`);
 }

@@ -213,6 +213,12 @@ Deno.test("values.schema.json: Helm refuses a negative replica count, an unknown
     await refused("--set", "replcas=3"),
     "- at '': additional properties 'replcas' not allowed",
   );
+  const clash = await h.run("template", "vigil", CHART, "--set", "ports.metrics=9443");
+  assert.notEqual(clash.code, 0, "two listeners on one port were accepted");
+  assert.match(
+    clash.stderr,
+    /invalid values ports\.webhook=9443, ports\.metrics=9443, ports\.health=8081 \(accepted: three different ports\)/,
+  );
   // What the schema lets through.
   const ok = await h.run(
     "template",
