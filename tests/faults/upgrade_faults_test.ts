@@ -5,11 +5,12 @@
  * - fault 3: the leader is killed (-9) once the first replica runs 17.5; the
  *   standby takes the Lease when it expires and finishes 1 then 0, in order,
  *   never two unavailable;
- * - fault 7: a replica not yet upgraded is deleted once the first replica
- *   runs 17.5; the StatefulSet brings it back on its claim and the upgrade
- *   still finishes in order.
+ * - fault 7: the replica next in line (orders-1, still 16.9) is deleted
+ *   while the first one rolls; the StatefulSet brings it back on its claim
+ *   and the upgrade still finishes 2, 1, 0.
  */
 import assert from "node:assert/strict";
+import { KubeClient, loadKubeConfig } from "../../src/kube/mod.ts";
 import { installDatabaseCrd } from "../support/database_crd.ts";
 import { eventually, sharedPlane, withNamespace } from "../support/shared_plane.ts";
 import { deleteDatabases, type PodMoment, watchPods } from "../cluster/controller/_helpers.ts";
@@ -97,6 +98,9 @@ Deno.test("fault 7: a database pod deleted mid upgrade comes back on its claim; 
   await installDatabaseCrd(plane);
   await withNamespace(plane, "fault-poddel", async (ns) => {
     const pair = await VigilPair.start(plane, ns);
+    const client = new KubeClient(
+      loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+    );
     try {
       await applyDatabases(plane, ns, { ...databases("other", 5), orders: ORDERS });
       await waitConverged(plane, ns);
@@ -104,20 +108,25 @@ Deno.test("fault 7: a database pod deleted mid upgrade comes back on its claim; 
       const pods = await watchPods(plane, ns, "orders", 3);
       try {
         await patchSpecs(plane, ns, ["orders"], { version: "17.5" });
+        // Once orders-2 goes for the upgrade, orders-1 (still 16.9, next in line) is deleted
+        // too — in process, so the deletion lands well before the rollout reaches it.
         await eventually(
-          "orders-2 Ready on 17.5",
-          () => Promise.resolve(firstReplicaUpgraded(pods.moments) ? true : undefined),
+          "orders-2 to go for the upgrade",
+          () =>
+            Promise.resolve(
+              upgradeOrder(pods.moments).includes("gone 2") ? true : undefined,
+            ),
           { intervalMs: 5, timeoutMs: 120_000 },
         );
-        await plane.kubectlOk(["-n", ns, "delete", "pod", "orders-0", "--wait=false"]);
+        await client.request("DELETE", `/api/v1/namespaces/${ns}/pods/orders-1`);
         const report = await checkInvariants(plane, ns, pair, before, { rolled: ["orders"] });
         console.log(
           `fault 7: converged in ${report.convergeMs} ms, writes settled in ${report.settleMs} ms`,
         );
         const order = upgradeOrder(pods.moments);
         assert.ok(
-          order.indexOf("gone 0") >= 0 && order.indexOf("gone 0") < order.indexOf("ready 1"),
-          `orders-0 was deleted mid upgrade, before orders-1 ran 17.5: ${order.join(", ")}`,
+          order.indexOf("gone 1") >= 0 && order.indexOf("gone 1") < order.indexOf("ready 2"),
+          `orders-1 was deleted mid upgrade, before orders-2 ran 17.5: ${order.join(", ")}`,
         );
         const readyOnNew = pods.moments
           .filter((m) => m.type === "ready" && tagOf(m.image) === "postgres:17.5")
