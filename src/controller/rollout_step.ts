@@ -219,21 +219,3 @@ export function formatDuration(ms: number): string {
   const m = minutes % 60;
   return `${h > 0 ? `${h}h` : ""}${m > 0 ? `${m}m` : ""}${rest > 0 ? formatDuration(rest) : ""}`;
 }
-
-/**
- * Parses a Go-style duration (`90s`, `5m`, `1m30s`, `1h`, `500ms`) into
- * milliseconds; undefined when it is not one or not positive.
- */
-export function parseDuration(text: string): number | undefined {
-  const re = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.trim().matchAll(re)) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-    total += Number(m[1]) * unit;
-  }
-  if (consumed === 0 || consumed !== text.trim().length || !(total > 0)) return undefined;
-  return Math.round(total);
-}

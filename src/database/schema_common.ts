@@ -41,7 +41,7 @@ export const DNS_SUBDOMAIN_PATTERN =
 export const VERSION_PATTERN = "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$";
 /** Coarse shape of a schedule; the webhook checks every field. */
 export const SCHEDULE_PATTERN =
-  "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every ([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|\\S+( +\\S+){4})$";
+  "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every (([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+|\\S+( +\\S+){4})$";
 /** Parameter names: lower-case identifiers as both engines spell them. */
 export const CONFIG_KEY_PATTERN = "^[a-z][a-z0-9_]*$";
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { backupScheduleField } from "../../../src/database/schema_common.ts";
 import { checkCron, isValidCron, parseGoDuration } from "../../../src/database/cron.ts";
 
 Deno.test("five-field schedules with lists, ranges, steps and names are accepted", () => {
@@ -60,4 +61,13 @@ Deno.test("Go durations parse into nanoseconds", () => {
   assert.equal(parseGoDuration("250ms"), 250e6);
   assert.equal(parseGoDuration("1x"), undefined);
   assert.equal(parseGoDuration(""), undefined);
+});
+
+Deno.test("the CRD's schedule pattern lets through every @every form Go's ParseDuration reads", () => {
+  for (
+    const text of ["@every .5h", "@every 5.h", "@every 1h0.5m", "@every 2000000μs", "@every 90s"]
+  ) {
+    assert.equal(isValidCron(text), true, text);
+    assert.equal(backupScheduleField.safeParse(text).success, true, `pattern refused ${text}`);
+  }
 });
