@@ -67,7 +67,12 @@ Deno.test("after SIGTERM vigil run answers admission requests for the drain peri
       const { code } = status;
       // Everything sent well inside the drain was answered.
       const inDrain = answers.filter((a) => a.sentMs < DRAIN_MS - 1_000);
-      assert.ok(inDrain.length >= 20, `only ${inDrain.length} requests sent during the drain`);
+      // Requests throughout the drain, not a count (a loaded machine sends fewer).
+      assert.ok(inDrain.length >= 5, `only ${inDrain.length} requests sent during the drain`);
+      assert.ok(
+        inDrain.at(-1)!.sentMs >= DRAIN_MS - 2_500,
+        `the last request inside the drain was sent at ${inDrain.at(-1)!.sentMs.toFixed(0)} ms`,
+      );
       assert.deepEqual(
         inDrain.filter((a) => a.answer !== "allowed"),
         [],
