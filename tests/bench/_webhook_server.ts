@@ -12,7 +12,8 @@
  * - `floor-deno`, `floor-node`: a bare TLS server on that stack that reads
  *   the body and answers one fixed AdmissionReview response (the transport floor).
  *
- * Prints the port on stdout, then serves until SIGTERM.
+ * Prints the port on stdout, then serves until SIGTERM. Usage with a third
+ * argument `heap` adds one line of `Deno.memoryUsage()` JSON on stderr a second.
  *
  * @module
  */
@@ -48,6 +49,11 @@ const keyPem = await Deno.readTextFile(`${certDir}/tls.key`);
 const stop = new AbortController();
 Deno.addSignalListener("SIGTERM", () => stop.abort());
 const announce = (port: number) => console.log(String(port));
+// `heap` as a third argument: one line of `Deno.memoryUsage()` JSON on stderr every second.
+if (Deno.args[2] === "heap") {
+  const timer = setInterval(() => console.error(JSON.stringify(Deno.memoryUsage())), 1_000);
+  stop.signal.addEventListener("abort", () => clearInterval(timer));
+}
 
 switch (kind) {
   case "vigil": {
