@@ -14,6 +14,13 @@ export interface PromtoolResult {
   readonly stderr: string;
 }
 
+/**
+ * The Prometheus release of the module `tests/tools/promtool/go.mod` requires
+ * (`v0.316.0`; its `VERSION` file reads 3.16.0), stamped into the binary so
+ * `promtool --version` says what was built.
+ */
+export const PROMTOOL_VERSION = "3.16.0";
+
 let built: Promise<string> | undefined;
 
 /** Path of the promtool binary, building it on first use (minutes when the cache is cold). */
@@ -21,6 +28,7 @@ export function promtoolPath(): Promise<string> {
   built ??= ensureGoTool({
     name: "promtool",
     binaries: { promtool: "github.com/prometheus/prometheus/cmd/promtool" },
+    ldflags: [`-X github.com/prometheus/common/version.Version=${PROMTOOL_VERSION}`],
   }).then((paths) => paths.promtool!);
   return built;
 }
