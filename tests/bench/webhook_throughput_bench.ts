@@ -76,7 +76,7 @@ async function measure(
   caFile: string,
 ): Promise<Row[]> {
   const server = new Deno.Command("taskset", {
-    args: ["-c", "0", Deno.execPath(), "run", "-A", "--unstable-net", SERVER, kind, dir],
+    args: ["-c", "0", Deno.execPath(), "run", "-A", SERVER, kind, dir],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

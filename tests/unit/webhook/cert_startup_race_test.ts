@@ -180,19 +180,11 @@ async function trusts(port: number, bundle: SelfSignedBundle): Promise<boolean> 
   }
 }
 
-/**
- * The rotated pair is the one served to new connections, and once the old
- * listener has drained (`drainMs: 0` here: at once, as nothing is in flight)
- * a client trusting only the new CA connects.
- */
 async function assertServes(server: WebhookServer, pair: SelfSignedBundle): Promise<void> {
   const { port } = await server.listening;
   const served: CertificatePair | undefined = server.servedCertificate();
   assert.equal(served?.certPem, pair.certPem, "the rotated certificate is served");
-  const deadline = performance.now() + 5_000;
-  while (!await trusts(port, pair)) {
-    assert.ok(performance.now() < deadline, "a client trusting only the new CA connects");
-  }
+  assert.ok(await trusts(port, pair), "a client trusting only the new CA connects");
 }
 
 Deno.test("a certificate rotated right after the server read the current one is served", async () => {
@@ -212,12 +204,7 @@ Deno.test("a certificate rotated right after the server read the current one is 
     },
     subscribe: (listener) => watcher.subscribe(listener),
   };
-  const server = new WebhookServer({
-    certSource: source,
-    hostname: "127.0.0.1",
-    port: 0,
-    drainMs: 0,
-  });
+  const server = new WebhookServer({ certSource: source, hostname: "127.0.0.1", port: 0 });
   const serving = server.start(stop.signal);
   try {
     await rotation;
@@ -233,12 +220,7 @@ Deno.test("a certificate rotated right after the first one appeared is served", 
   const stop = new AbortController();
   const watching = watcher.start(stop.signal);
   await watchingDir(fs);
-  const server = new WebhookServer({
-    certSource: watcher,
-    hostname: "127.0.0.1",
-    port: 0,
-    drainMs: 0,
-  });
+  const server = new WebhookServer({ certSource: watcher, hostname: "127.0.0.1", port: 0 });
   const serving = server.start(stop.signal);
   let rotation: Promise<void> | undefined;
   // Subscribed after the server, so it hears of the first pair just after the server did.

@@ -2,20 +2,15 @@ import assert from "node:assert/strict";
 import {
   type AdmissionHandler,
   allowed,
-  type CertificatePair,
-  type CertSource,
   convertEach,
   type Logger,
-  parseCertificatePair,
   patched,
-  QUIET_MS,
-  SHUTDOWN_MS,
   staticCertSource,
   STOP_GRACE_MS,
   WebhookServer,
 } from "../../../src/webhook/mod.ts";
 import { FakeClock } from "../../../src/runtime/testing.ts";
-import { admissionReview, conversionReview, localBundle, startTestServer } from "./_helpers.ts";
+import { admissionReview, conversionReview, startTestServer } from "./_helpers.ts";
 
 const slow: AdmissionHandler = (_req, signal) =>
   new Promise((resolve, reject) => {
@@ -212,31 +207,15 @@ Deno.test("webhook server refuses duplicate and relative paths", () => {
 Deno.test("webhook server stops at once although clients hold idle and half-open connections", async () => {
   const t = await startTestServer();
   // An idle HTTP/1.1 keep-alive connection…
-  const idle = await Deno.connectTls({
-    hostname: "127.0.0.1",
-    port: t.port,
-    caCerts: [t.bundle.caCertPem],
-  });
+  assert.equal((await t.post("/validate", admissionReview("idle"))).status, 200);
   // …and a TCP connection that never starts its TLS handshake.
   const silent = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
   try {
-    const body = JSON.stringify(admissionReview("idle"));
-    await idle.write(new TextEncoder().encode(
-      `POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
-        `content-length: ${body.length}\r\n\r\n${body}`,
-    ));
-    const buf = new Uint8Array(4096);
-    const n = await idle.read(buf);
-    assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1.1 200/);
     const started = performance.now();
     await t.stop();
     assert.ok(performance.now() - started < 1_000, `stop took ${performance.now() - started} ms`);
-    // The idle connection is closed; `Deno.serve` cannot close one still in
-    // its TLS handshake, so `silent` is only checked not to hold up the stop.
-    assert.equal(await idle.read(buf), null);
-    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: t.port }));
+    assert.equal(await silent.read(new Uint8Array(1)), null);
   } finally {
-    idle.close();
     silent.close();
   }
 });
@@ -267,79 +246,10 @@ Deno.test("webhook server stops after the handler deadline and grace when a clie
     await clock.advance(200 + STOP_GRACE_MS - 1);
     assert.equal(stopped, false, "stopped before the handler deadline and grace were over");
     await clock.advance(1);
-    // The graceful shutdown then gets SHUTDOWN_MS at most.
-    await clock.advance(SHUTDOWN_MS);
     await stopping;
     assert.equal(stopped, true);
     await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: t.port }));
   } finally {
     conn.close();
-  }
-});
-
-Deno.test("a certificate reload drains the old listener: connection: close on its connections, closed after drainMs", async () => {
-  const clock = new FakeClock();
-  const [a, b] = await Promise.all([localBundle(), localBundle()]);
-  const listeners = new Set<(pair: CertificatePair) => void>();
-  let current = parseCertificatePair(a.certPem, a.keyPem);
-  const certSource: CertSource = {
-    current: () => current,
-    subscribe: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
-  };
-  const t = await startTestServer({ bundle: a, certSource, clock, drainMs: 60_000 });
-  // A keep-alive connection made with a's certificate.
-  const conn = await Deno.connectTls({
-    hostname: "127.0.0.1",
-    port: t.port,
-    caCerts: [a.caCertPem],
-  });
-  const buf = new Uint8Array(4096);
-  const exchange = async (uid: string) => {
-    const body = JSON.stringify(admissionReview(uid));
-    await conn.write(new TextEncoder().encode(
-      `POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
-        `content-length: ${body.length}\r\n\r\n${body}`,
-    ));
-    const n = await conn.read(buf);
-    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
-  };
-  try {
-    const before = await exchange("before");
-    assert.match(before, /^HTTP\/1.1 200/);
-    assert.doesNotMatch(before, /connection: close/i);
-    current = parseCertificatePair(b.certPem, b.keyPem);
-    for (const listener of listeners) listener(current);
-    assert.equal(t.server.servedCertificate()?.certPem, b.certPem);
-    assert.equal(t.server.drainingListeners(), 1);
-    // The old listener still answers on its connection, and tells the client to go.
-    const during = await exchange("during");
-    assert.match(during, /^HTTP\/1.1 200/);
-    assert.match(during, /connection: close/i);
-    assert.match(during, /"uid":"during"/);
-    // The drain ends after 60 s, but a request came during it, so the listener
-    // waits for a quiet period first; then it closes the idle connection.
-    await clock.advance(60_000);
-    await clock.advance(QUIET_MS - 1);
-    assert.equal(t.server.servedCertificate()?.certPem, b.certPem);
-    assert.equal(t.server.drainingListeners(), 1);
-    await clock.advance(1 + SHUTDOWN_MS);
-    assert.equal(await conn.read(buf), null);
-    assert.equal(t.server.drainingListeners(), 0);
-    // A client trusting only b's CA connects: only the new listener is left.
-    const onlyNew = Deno.createHttpClient({ caCerts: [b.caCertPem] });
-    try {
-      const res = await fetch(t.url("/validate"), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(admissionReview("after")),
-        client: onlyNew,
-      });
-      assert.equal((await res.json()).response.uid, "after");
-    } finally {
-      onlyNew.close();
-    }
-  } finally {
-    conn.close();
-    await t.stop();
   }
 });
