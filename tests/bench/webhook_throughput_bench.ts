@@ -9,8 +9,8 @@
  * same AdmissionReview body (a CREATE of `examples/postgres.yaml` as the
  * apiserver sends it, managedFields included) and the same certificate:
  *
- * - `vigil`: Vigil's WebhookServer with the Database validating handler;
- * - `vigil-node`: the same router and handler behind `node:https` (the old transport);
+ * - `vigil`: Vigil's WebhookServer (on `node:https`) with the Database validating handler;
+ * - `vigil-node`: the same router and handler behind a plain `node:https` bridge;
  * - `floor-deno` / `floor-node`: a bare TLS server on that stack that reads
  *   the body and answers a fixed AdmissionReview (what no handler can beat).
  *
@@ -153,7 +153,8 @@ try {
   const rows: Row[] = [];
   for (const kind of KINDS) rows.push(...await measure(load, kind, dir, bodyFile, caFile));
   const floorOf = (kind: string, c: number) => {
-    const floor = kind.endsWith("node") ? "floor-node" : "floor-deno";
+    // Vigil's WebhookServer runs on node:https, so its floor is the bare node:https server.
+    const floor = kind === "floor-deno" ? "floor-deno" : "floor-node";
     return rows.find((r) => r.kind === floor && r.c === c);
   };
   console.log(
