@@ -7,8 +7,8 @@
  * kind is one of
  * - `vigil`: Vigil's {@linkcode WebhookServer} with the Database validating
  *   handler, on whatever transport it uses;
- * - `vigil-node`: the same router and handler behind a `node:https` listener
- *   (the transport Vigil used before `Deno.serve`), bridged per request;
+ * - `vigil-node`: the same router and handler behind a plain `node:https`
+ *   listener that buffers the body and bridges per request;
  * - `floor-deno`, `floor-node`: a bare TLS server on that stack that reads
  *   the body and answers one fixed AdmissionReview response (the transport floor).
  *
