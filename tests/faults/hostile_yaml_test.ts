@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { databaseWebhookConfigurations, defaultVersion } from "../../src/database/mod.ts";
 import { KubeClient, loadKubeConfig } from "../../src/kube/mod.ts";
 import { CaBundleInjector } from "../../src/webhook/mod.ts";
-import { installDatabaseCrd } from "../support/database_crd.ts";
+import { dryRunDatabase, installDatabaseCrd } from "../support/database_crd.ts";
 import { eventually, sharedPlane, withNamespace } from "../support/shared_plane.ts";
 import { deleteDatabases, metricSum } from "../cluster/controller/_helpers.ts";
 import { VigilPair } from "./_harness.ts";
@@ -162,25 +162,10 @@ async function refusedAndNothingStored(
       await injector.applyMutating(configs.mutating, endpoint, ca);
       await injector.applyValidating(configs.validating, endpoint, ca);
       await eventually("the mutating webhook to default spec.version", async () => {
-        const out = await plane.kubectl([
-          "-n",
-          ns,
-          "apply",
-          "--dry-run=server",
-          "-o",
-          "json",
-          "-f",
-          "-",
-        ], {
-          stdin: JSON.stringify({
-            apiVersion: "vigil.dev/v1",
-            kind: "Database",
-            metadata: { name: "probe" },
-            spec: { engine: "postgres" },
-          }),
-        });
-        const version = out.code === 0 ? JSON.parse(out.stdout).spec?.version : undefined;
-        return version === defaultVersion("postgres") ? true : undefined;
+        const spec = (await dryRunDatabase(plane, ns, { engine: "postgres" }))?.spec as
+          | { version?: string }
+          | undefined;
+        return spec?.version === defaultVersion("postgres") ? true : undefined;
       }, { timeoutMs: 30_000 });
 
       await applyDatabases(

@@ -39,3 +39,29 @@ export async function unwireDatabaseWebhooks(plane: SharedPlane, name: string): 
     JSON.stringify({ spec: { conversion: { strategy: "None", webhook: null } } }),
   ]);
 }
+
+/**
+ * A server-side dry run of creating an empty Database in `namespace`: the
+ * object as the apiserver would store it after admission (what the mutating
+ * webhook added shows), or `undefined` when the apiserver refused it. The
+ * apiserver learns of new webhook configurations from a watch, so tests
+ * poll this until the webhook's mark appears.
+ */
+export async function dryRunDatabase(
+  plane: SharedPlane,
+  namespace: string,
+  spec: Record<string, unknown> = {},
+): Promise<Record<string, unknown> & { metadata?: Record<string, unknown> } | undefined> {
+  const out = await plane.kubectl(
+    ["-n", namespace, "create", "--dry-run=server", "-o", "json", "-f", "-"],
+    {
+      stdin: JSON.stringify({
+        apiVersion: "vigil.dev/v1",
+        kind: "Database",
+        metadata: { name: "dry-run-probe" },
+        spec,
+      }),
+    },
+  );
+  return out.code === 0 ? JSON.parse(out.stdout) : undefined;
+}
