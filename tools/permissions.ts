@@ -93,7 +93,7 @@ export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
  */
 export function permissionFlags(extra: ExtraGrants = {}): string[] {
   const flags = [
-    ...(V8_FLAGS.length === 0 ? [] : [`--v8-flags=${V8_FLAGS.join(",")}`]),
+    `--v8-flags=${V8_FLAGS.join(",")}`,
     `--allow-net=${[...BASE_NET, ...(extra.net ?? [])].join(",")}`,
     `--allow-read=${[...BASE_READ, ...(extra.read ?? [])].join(",")}`,
     `--allow-env=${BASE_ENV.join(",")}`,

@@ -559,7 +559,6 @@ export class DatabaseReconciler {
     step: RolloutStep,
   ): Promise<PermanentFailure | undefined> {
     const namespace = db.metadata?.namespace ?? "";
-    const created: string[] = [];
     // Before the ConfigMap is applied: the parameters a rollout changes.
     const names = objectNames(db);
     const liveConfig = this.#live("ConfigMap", namespace, names.config)?.data;
@@ -588,7 +587,6 @@ export class DatabaseReconciler {
       if (kind === "StatefulSet" && live !== undefined) {
         this.#stsTransitions(db, liveSts, desired, step, changedKeys);
       }
-      if (live === undefined) created.push(`${kind} ${name}`);
       writes.push({ kind, name, key, hash, desired, isNew: live === undefined });
     }
     // The writes go out together, one round trip instead of one each. A
@@ -630,6 +628,7 @@ export class DatabaseReconciler {
       this.#recent.forget(ref.kind, namespace, ref.name);
       ctx.log.info("deleted", { kind: ref.kind, name: ref.name });
     }
+    const created = writes.filter((w) => w.isNew).map((w) => `${w.kind} ${w.name}`);
     if (created.some((c) => c.startsWith("StatefulSet "))) {
       this.#event(db, "Normal", "Created", `Created ${created.join(", ")}`);
     }

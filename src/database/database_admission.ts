@@ -18,6 +18,7 @@
  */
 import {
   type AdmissionHandler,
+  type AdmissionRequest,
   type AdmissionResponse,
   allowed,
   type ConversionHandler,
@@ -68,7 +69,11 @@ function describeValue(value: unknown): string {
  */
 function databaseHandler(
   action: string,
-  answer: (obj: UntrustedDatabase, old: UntrustedDatabase | undefined) => AdmissionResponse,
+  answer: (
+    obj: UntrustedDatabase,
+    old: UntrustedDatabase | undefined,
+    req: AdmissionRequest,
+  ) => AdmissionResponse,
 ): AdmissionHandler {
   return (req) => {
     if (req.operation !== "CREATE" && req.operation !== "UPDATE") return Promise.resolve(allowed());
@@ -81,7 +86,9 @@ function databaseHandler(
         denied(400, `Cannot ${action}: expected a ${V1} Database, got ${got}`),
       );
     }
-    return Promise.resolve(answer(req.object, isV1(req.oldObject) ? req.oldObject : undefined));
+    return Promise.resolve(
+      answer(req.object, isV1(req.oldObject) ? req.oldObject : undefined, req),
+    );
   };
 }
 
@@ -109,19 +116,18 @@ export interface MutateOptions {
  */
 export function mutateDatabaseHandler(options: MutateOptions = {}): AdmissionHandler {
   const runs = options.runsNamespace ?? (() => false);
-  return (req, signal) =>
-    databaseHandler("default", (obj, old) => {
-      const patch: { op: "add"; path: string; value: unknown }[] = toJsonPatch(
-        defaultDatabase(obj, { oldObject: old }),
-      );
-      // The request's namespace is the one the object is stored in.
-      const namespace = req.namespace ??
-        (obj.metadata as { namespace?: unknown } | undefined)?.namespace;
-      if (req.operation === "CREATE" && typeof namespace === "string" && runs(namespace)) {
-        patch.push(...finalizerPatch(obj));
-      }
-      return patchedWith(patch);
-    })(req, signal);
+  return databaseHandler("default", (obj, old, req) => {
+    const patch: { op: "add"; path: string; value: unknown }[] = toJsonPatch(
+      defaultDatabase(obj, { oldObject: old }),
+    );
+    // The request's namespace is the one the object is stored in.
+    const namespace = req.namespace ??
+      (obj.metadata as { namespace?: unknown } | undefined)?.namespace;
+    if (req.operation === "CREATE" && typeof namespace === "string" && runs(namespace)) {
+      patch.push(...finalizerPatch(obj));
+    }
+    return patchedWith(patch);
+  });
 }
 
 /** The JSON Patch that adds the cleanup finalizer to `obj`, if it lacks it. */
