@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { SharedPlane } from "../support/shared_plane.ts";
+import { eventually, type SharedPlane } from "../support/shared_plane.ts";
 import { delay, type VigilPair } from "./_harness.ts";
 
 /** Kinds Vigil owns for a Database (and the Databases themselves). */
@@ -226,14 +226,17 @@ export async function waitConverged(
 ): Promise<number> {
   const started = Date.now();
   let problems: string[] = ["not checked yet"];
-  while (Date.now() - started < timeoutMs) {
-    problems = await convergenceProblems(plane, namespace);
-    if (problems.length === 0) return Date.now() - started;
-    await delay(1_000);
+  try {
+    await eventually("the Databases to converge", async () => {
+      problems = await convergenceProblems(plane, namespace);
+      return problems.length === 0 ? true : undefined;
+    }, { timeoutMs, intervalMs: 1_000 });
+  } catch {
+    throw new Error(
+      `Databases did not converge within ${timeoutMs} ms:\n${problems.slice(0, 30).join("\n")}`,
+    );
   }
-  throw new Error(
-    `Databases did not converge within ${timeoutMs} ms:\n${problems.slice(0, 30).join("\n")}`,
-  );
+  return Date.now() - started;
 }
 
 /**

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { KubeClient, loadKubeConfig } from "../../src/kube/mod.ts";
 import { installDatabaseCrd } from "../support/database_crd.ts";
-import { sharedPlane, withNamespace } from "../support/shared_plane.ts";
+import { eventually, sharedPlane, withNamespace } from "../support/shared_plane.ts";
 import { deleteDatabases } from "../cluster/controller/_helpers.ts";
 import { delay, VigilPair } from "./_harness.ts";
 import { checkInvariants, snapshot, waitConverged } from "./_invariants.ts";
@@ -77,8 +77,11 @@ Deno.test("fault 8: a second writer storms labels and annotations of the same ob
           await delay(Math.max(0, next - performance.now()));
         }
       }));
-      // Users change specs in the middle of the storm.
-      await delay(5_000);
+      // Users change specs in the middle of the storm, once it is under way.
+      await eventually(
+        "the storm to write twice per Database",
+        () => Promise.resolve(stormWrites >= 2 * COUNT ? true : undefined),
+      );
       const changed = ["db-0", "db-1", "db-2", "db-3"];
       await patchSpecs(plane, ns, changed, { config: { max_connections: "120" } });
       await storming;

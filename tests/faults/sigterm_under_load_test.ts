@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { installDatabaseCrd } from "../support/database_crd.ts";
 import { eventually, sharedPlane, withNamespace } from "../support/shared_plane.ts";
-import { deleteDatabases } from "../cluster/controller/_helpers.ts";
+import { deleteDatabases, metricSum } from "../cluster/controller/_helpers.ts";
 import { identityOfIncarnation, type Incarnation, VigilPair } from "./_harness.ts";
 import { checkInvariants, snapshot, waitConverged } from "./_invariants.ts";
 import { admissionLoad, applyDatabases, databases, patchSpecs } from "./_workload.ts";
@@ -34,14 +34,26 @@ Deno.test("fault 6: SIGTERM to the leader under load hands over in < 1 s, 0 fail
         () => pair.incarnations.filter((i) => i.exit === undefined && !leaving.has(i)),
         30,
       );
+      const leaderBefore = await pair.leader();
+      const addsBefore = await metricSum(
+        leaderBefore.vigil.vigil.metricsPort!,
+        "workqueue_adds_total",
+      );
       const changes = (async () => {
         await applyDatabases(plane, ns, databases("new", 10));
         await patchSpecs(plane, ns, ["base-0", "base-1", "base-2"], {
           config: { max_connections: "150" },
         });
       })();
-      // Let the load reach the leader's queue before the signal.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // The signal lands while the leader works the load: its queue has taken new items.
+      await eventually(
+        "the load to reach the leader's queue",
+        async () =>
+          (await metricSum(leaderBefore.vigil.vigil.metricsPort!, "workqueue_adds_total")) >
+              addsBefore
+            ? true
+            : undefined,
+      );
       const leader = await pair.leader();
       const leaderId = identityOfIncarnation(leader);
       assert.ok(leaderId, "the leader logged its identity");
