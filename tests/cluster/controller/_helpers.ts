@@ -165,6 +165,28 @@ export interface PodMoment {
   readonly revision: string;
 }
 
+/**
+ * The moments a rollout makes: a pod leaving a revision, and a pod Ready on a
+ * revision its ordinal did not run before. Dropped: a pod replaced by one of
+ * the same ordinal on the same revision. The kwok plane makes those on its
+ * own: it deletes a terminating pod by name, without a UID precondition, and
+ * sometimes twice, so the second delete can take the StatefulSet's fresh
+ * replacement (`kwok.log`: "Delete pod", then "failed to apply stage" with
+ * NotFound). A kubelet never does that, and Vigil logs every pod it deletes.
+ */
+export function revisionMoments(moments: readonly PodMoment[]): PodMoment[] {
+  return moments.filter((m, i) => {
+    if (m.type === "gone") {
+      const next = moments.slice(i + 1).find((n) => n.type === "ready" && n.ordinal === m.ordinal);
+      return next === undefined || next.revision !== m.revision;
+    }
+    const previous = moments.slice(0, i).findLast((p) =>
+      p.type === "ready" && p.ordinal === m.ordinal
+    );
+    return previous === undefined || previous.revision !== m.revision;
+  });
+}
+
 /** Watches the database pods of one Database and records what a test checks about a rollout. */
 export interface PodWatch {
   /** Pods leaving (deletion started) and pods becoming Ready the first time, with their image. */

@@ -12,6 +12,7 @@ import {
   applyDatabase,
   deleteDatabases,
   getJson,
+  revisionMoments,
   startScopedVigil,
   total,
   waitReady,
@@ -70,7 +71,7 @@ Deno.test("a config change rolls pods 2 → 1 → 0 and changes the hash; an unc
           pods.moments.filter((m) => m.type === "ready").map((m) => m.revision),
         );
         assert.equal(revisions.size, 1, JSON.stringify(pods.moments));
-        const order = pods.moments.map((m) => `${m.type} ${m.ordinal}`);
+        const order = revisionMoments(pods.moments).map((m) => `${m.type} ${m.ordinal}`);
         assert.deepEqual(
           order,
           ["gone 2", "ready 2", "gone 1", "ready 1", "gone 0", "ready 0"],

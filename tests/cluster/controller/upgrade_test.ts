@@ -18,6 +18,7 @@ import {
   eventCount,
   getJson,
   type PodMoment,
+  revisionMoments,
   startScopedVigil,
   total,
   waitReady,
@@ -76,7 +77,7 @@ function tagOf(image: string): string {
 
 /** The moments of the upgrade to `image` (`postgres:17.5`): old pods going, new pods Ready, in order. */
 function upgradeOrder(moments: readonly PodMoment[], image: string): string[] {
-  return moments
+  return revisionMoments(moments)
     .map((m) => ({ ...m, image: tagOf(m.image) }))
     .filter((m) =>
       (m.type === "gone" && m.image !== image) || (m.type === "ready" && m.image === image)
