@@ -139,7 +139,10 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
   controller.watch(databases, { predicates: [ignoreStatusOnlyChanges] });
   const toOwner = enqueueForOwner<KubeObject>({ group: "vigil.dev", kind: "Database" });
   for (const [kind, informer] of owned) {
-    controller.watch(informer, { map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel });
+    controller.watch(informer, {
+      map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel,
+      priority: OWNED_CHANGE_PRIORITY,
+    });
   }
   registerPhaseGauge(o.metrics, databases.store);
   registerDatabaseMetrics(o.metrics.registry, {
@@ -148,6 +151,15 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
   });
   return { informers: [databases, ...owned.values()], controller, events, reconciler };
 }
+
+/**
+ * Changes of owned objects queue their Database behind changes of Databases:
+ * most are the echo of Vigil's own writes, so when 100 Databases are created
+ * at once, each one's first reconcile (which creates its StatefulSet) runs
+ * before the second look at those created earlier. Still above the initial
+ * list's low priority.
+ */
+export const OWNED_CHANGE_PRIORITY = -1;
 
 /** PVCs, pods and Jobs carry no owner reference to the Database: map them by instance label. */
 const byInstanceLabel: MapFunc<KubeObject> = (obj) => {

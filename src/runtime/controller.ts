@@ -8,7 +8,8 @@
  *   in `caches`) has synced.
  * - One key is never reconciled by two workers at once (the queue's promise).
  * - Events from the initial list and unchanged resyncs go in at low priority
- *   ({@link LOW_PRIORITY}), so later changes are reconciled first.
+ *   ({@link LOW_PRIORITY}), so later changes are reconciled first; among
+ *   changes, a source's `priority` orders them (higher first, FIFO within one).
  * - A thrown error requeues the key with the rate limiter's backoff; a
  *   {@link TerminalError} does not; nothing a reconcile throws stops a worker.
  * - Every log line of a reconcile carries `controller`, `key`, `reconcileId`.
@@ -82,6 +83,13 @@ export interface WatchOptions<T> {
   /** Default: the object itself. */
   readonly map?: MapFunc<T>;
   readonly predicates?: readonly Predicate<T>[];
+  /**
+   * Priority of this source's changes; default 0. A negative one lets changes
+   * of other sources go first (e.g. a new primary object before the echo of
+   * objects just written for another). Initial-list items and unchanged
+   * resyncs stay at {@link LOW_PRIORITY} whatever this is.
+   */
+  readonly priority?: number;
 }
 
 /** Thrown by {@link Controller.start} when caches do not sync in time. */
@@ -125,8 +133,9 @@ export class Controller {
     const map = options.map ?? enqueueForObject;
     const predicates = options.predicates ?? [];
     const usePriority = this.#o.usePriorityQueue ?? true;
+    const changed = usePriority ? options.priority ?? 0 : 0;
     const enqueue = (obj: T, low: boolean) => {
-      const priority = usePriority && low ? LOW_PRIORITY : 0;
+      const priority = usePriority && low ? LOW_PRIORITY : changed;
       for (const req of map(obj)) this.queue.addWithOptions({ priority }, requestKey(req));
     };
     this.#caches.push(informer);

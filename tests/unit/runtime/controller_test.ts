@@ -91,6 +91,44 @@ Deno.test("controller reconciles nothing before its caches sync, then every list
   await Promise.all([running, inf]);
 });
 
+Deno.test("a source's priority orders changes: a lower one waits behind changes of the others, FIFO within one", async () => {
+  const clock = new FakeClock();
+  const added = (name: string) => ({ type: "ADDED", object: cm(name, "2") });
+  const owned = informerWith(clock, [], [added("echo-1"), added("echo-2")]);
+  const primary = informerWith(clock, [], [added("new-1"), added("new-2")]);
+  // The workers wait on this cache, so that every change is queued first.
+  let released = false;
+  const release = Promise.withResolvers<void>();
+  const gate: SyncedCache = {
+    hasSynced: () => released,
+    waitForSync: async () => {
+      await release.promise;
+      return true;
+    },
+  };
+  const seen: string[] = [];
+  const controller = new Controller({
+    name: "t",
+    clock,
+    caches: [gate],
+    reconcile: (req) => {
+      seen.push(req.name);
+      return Promise.resolve({});
+    },
+  }).watch(owned, { priority: -1 }).watch(primary);
+  const ac = new AbortController();
+  const running = controller.start(ac.signal);
+  const informers = [owned.start(ac.signal), primary.start(ac.signal)];
+  await clock.advance(0);
+  assert.equal(controller.queue.len(), 4, "every change is queued before a worker runs");
+  released = true;
+  release.resolve();
+  await clock.advance(0);
+  assert.deepEqual(seen, ["new-1", "new-2", "echo-1", "echo-2"]);
+  ac.abort();
+  await Promise.all([running, ...informers]);
+});
+
 Deno.test("controller requeues thrown errors with backoff, stops on TerminalError, keeps its worker", async () => {
   const clock = new FakeClock();
   const informer = informerWith(clock, [cm("flaky", "1"), cm("bad", "1")]);
