@@ -6,7 +6,9 @@
  * passes, it leads (its controllers run) and it has idled for a while; then
  * the V8 heap of the same start-up
  * (`Deno.memoryUsage()` after a full GC), read through
- * `_vigil_memory_probe.ts`.
+ * `_vigil_memory_probe.ts`; and, as the baseline of the same run, the
+ * resident set of bare Deno (a script that only waits) after the same idle
+ * time, so the figure says what Vigil adds on top of the runtime.
  *
  * Usage: `deno run -A tests/bench/memory_bench.ts [idleMs [admin.kubeconfig]]`
  * (default 10 000 ms, and an apiserver plane of its own; a given plane must
@@ -128,6 +130,25 @@ try {
     await probe.stdout.cancel().catch(() => {});
   }
 
+  // 3. The baseline: the same Deno binary running a module that only waits
+  // (a file, not `deno eval`, which costs ~4 MiB more).
+  const idleScript = `${certDir}/idle.ts`;
+  await Deno.writeTextFile(idleScript, "setTimeout(() => {}, 3_600_000);\n");
+  const bare = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", idleScript],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let bareRss;
+  try {
+    // Measuring a process at rest: nothing to wait on but the idle time itself.
+    await new Promise((r) => setTimeout(r, idleMs));
+    bareRss = status(bare.pid);
+  } finally {
+    bare.kill("SIGTERM");
+    await bare.status;
+  }
+
   const f = (n: number) => n.toFixed(0).padStart(5);
   console.log(`\nvigil run, idle, no Database cached (apiserver plane, CRD installed)`);
   console.log(
@@ -139,6 +160,11 @@ try {
     `  Deno.memoryUsage() after GC: rss ${f(heap.rss / MiB)} MiB, heapTotal ${
       f(heap.heapTotal / MiB)
     } MiB, heapUsed ${f(heap.heapUsed / MiB)} MiB, external ${f(heap.external / MiB)} MiB`,
+  );
+  console.log(
+    `  bare Deno    VmRSS after ${idleMs / 1000} s idle ${f(bareRss.rssMiB)} MiB: vigil run adds ${
+      f(rss.idle.rssMiB - bareRss.rssMiB)
+    } MiB (${(rss.idle.rssMiB / bareRss.rssMiB).toFixed(2)}x bare Deno)`,
   );
 } finally {
   await Deno.remove(certDir, { recursive: true }).catch(() => {});
