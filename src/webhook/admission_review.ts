@@ -6,90 +6,26 @@
  * @module
  */
 import jsonPatch from "fast-json-patch";
-import { z } from "zod";
-import { formatIssues, oneLine } from "./_issues.ts";
-import { ReviewDecodeError } from "./errors.ts";
+import { oneLine } from "./_issues.ts";
 
-/** The only AdmissionReview version this package speaks. */
-export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
-
-/** A Kubernetes object as JSON. */
-export type KubeObject = Record<string, unknown>;
-
-const objectSchema = z.record(z.string(), z.unknown());
-const gvk = z.object({ group: z.string(), version: z.string(), kind: z.string() });
-const gvr = z.object({ group: z.string(), version: z.string(), resource: z.string() });
-
-/** Zod schema of `AdmissionReview.request`; unknown fields are dropped. */
-export const AdmissionRequestSchema = z.object({
-  uid: z.string().min(1, "must be a non-empty string"),
-  kind: gvk,
-  resource: gvr,
-  subResource: z.string().optional(),
-  requestKind: gvk.optional(),
-  requestResource: gvr.optional(),
-  requestSubResource: z.string().optional(),
-  name: z.string().optional(),
-  namespace: z.string().optional(),
-  operation: z.enum(["CREATE", "UPDATE", "DELETE", "CONNECT"]),
-  userInfo: z.object({
-    username: z.string().optional(),
-    uid: z.string().optional(),
-    groups: z.array(z.string()).optional(),
-    extra: z.record(z.string(), z.array(z.string())).optional(),
-  }),
-  object: objectSchema.nullish(),
-  oldObject: objectSchema.nullish(),
-  dryRun: z.boolean().optional(),
-  options: objectSchema.nullish(),
-});
-
-/** One admission request, as decoded from an AdmissionReview. */
-export type AdmissionRequest = z.infer<typeof AdmissionRequestSchema>;
-
-const AdmissionReviewSchema = z.object({ request: AdmissionRequestSchema });
-
-/**
- * Decodes a parsed AdmissionReview body into its request.
- *
- * Guarantees: a returned request has a non-empty `uid`, a known `operation`
- * and object-or-null `object`/`oldObject`.
- *
- * @throws {ReviewDecodeError} with a one-line reason when `body` is not an
- * `admission.k8s.io/v1` AdmissionReview or violates the schema.
- */
-export function decodeAdmissionReview(body: unknown): AdmissionRequest {
-  checkEnvelope(body, ADMISSION_API_VERSION, "AdmissionReview");
-  const parsed = AdmissionReviewSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new ReviewDecodeError(
-      `Cannot decode AdmissionReview: ${formatIssues(parsed.error.issues)}`,
-    );
-  }
-  return parsed.data.request;
-}
-
-/**
- * Checks `apiVersion` and `kind` of a review body.
- *
- * @throws {ReviewDecodeError} when the body is not an object of that version and kind.
- */
-export function checkEnvelope(body: unknown, apiVersion: string, kind: string): void {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ReviewDecodeError(`Cannot decode ${kind}: body is not a JSON object`);
-  }
-  const envelope = body as Record<string, unknown>;
-  if (envelope.apiVersion !== apiVersion || envelope.kind !== kind) {
-    const got = `${describe(envelope.apiVersion)}, kind ${describe(envelope.kind)}`;
-    throw new ReviewDecodeError(
-      `Cannot decode ${kind}: got apiVersion ${got}; expected apiVersion "${apiVersion}", kind "${kind}"`,
-    );
-  }
-}
-
-function describe(value: unknown): string {
-  return typeof value === "string" ? oneLine(JSON.stringify(value.slice(0, 64))) : typeof value;
-}
+// The request side lives in its own module (a hand-written decoder, off zod
+// for speed); re-exported here so that importers keep one place for reviews.
+export {
+  ADMISSION_API_VERSION,
+  ADMISSION_OPERATIONS,
+  type AdmissionRequest,
+  checkEnvelope,
+  decodeAdmissionReview,
+  type GroupVersionKind,
+  type GroupVersionResource,
+  type KubeObject,
+  type UserInfo,
+} from "./admission_request.ts";
+import {
+  ADMISSION_API_VERSION,
+  type AdmissionRequest,
+  type KubeObject,
+} from "./admission_request.ts";
 
 /** One cause of a denial (`status.details.causes[]`), e.g. one invalid field. */
 export interface StatusCause {

@@ -24,6 +24,7 @@ import { HandlerTimeoutError, ReviewDecodeError } from "./errors.ts";
 import { type Logger, noopLogger } from "./logger.ts";
 import { noopWebhookMetrics, type WebhookMetrics } from "./webhook_metrics.ts";
 import { realTimers, type Timers } from "./timers.ts";
+import { CoarseDeadlines } from "./coarse_deadlines.ts";
 import { oneLine } from "./_issues.ts";
 import { readBodyLimited, TOO_LARGE } from "./_read_body.ts";
 
@@ -63,7 +64,9 @@ export interface WebhookRouterOptions {
   /**
    * Deadline of one handler call, in milliseconds. Default 8000. Keep it below
    * the webhook configuration's `timeoutSeconds` so that the API server gets
-   * this package's answer rather than its own timeout.
+   * this package's answer rather than its own timeout. Deadlines share one
+   * coarse tick ({@linkcode CoarseDeadlines}): a handler is cut off between
+   * this and this plus `2 × min(250, handlerTimeoutMs / 32)` ms after it started.
    */
   handlerTimeoutMs?: number;
   /** Where handler failures and timeouts are logged. Default: nowhere. */
@@ -95,7 +98,7 @@ export class WebhookRouter {
   #timeoutMs: number;
   #logger: Logger;
   #metrics: WebhookMetrics;
-  #clock: Timers;
+  #deadlines: CoarseDeadlines;
 
   /** Creates a router with no routes. */
   constructor(options: WebhookRouterOptions = {}) {
@@ -106,8 +109,8 @@ export class WebhookRouter {
     this.#timeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     this.#logger = options.logger ?? noopLogger;
     this.#metrics = options.metrics ?? noopWebhookMetrics;
-    this.#clock = options.clock ?? realTimers;
     if (!(this.#timeoutMs > 0)) throw new RangeError("Cannot create router: handlerTimeoutMs <= 0");
+    this.#deadlines = new CoarseDeadlines(this.#timeoutMs, options.clock ?? realTimers);
     for (const [kind, bytes] of Object.entries(this.#maxBodyBytes)) {
       if (!(bytes > 0)) throw new RangeError(`Cannot create router: max ${kind} body bytes <= 0`);
     }
@@ -268,18 +271,18 @@ export class WebhookRouter {
     const controller = new AbortController();
     return new Promise((resolve) => {
       let settled = false;
-      const timer = this.#clock.setTimeout(() => {
+      const deadline = this.#deadlines.add(() => {
         if (settled) return;
         settled = true;
         // Built only when it fires: an Error captures a stack trace, which costs on every request.
         const timeout = new HandlerTimeoutError(path, this.#timeoutMs);
         controller.abort(timeout);
         resolve({ ok: false, error: timeout });
-      }, this.#timeoutMs);
+      });
       const finish = (outcome: { ok: true; value: T } | { ok: false; error: unknown }) => {
         if (settled) return;
         settled = true;
-        this.#clock.clearTimeout(timer);
+        this.#deadlines.cancel(deadline);
         resolve(outcome);
       };
       let running: Promise<T>;
