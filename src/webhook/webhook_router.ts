@@ -77,6 +77,35 @@ export interface WebhookRouterOptions {
   clock?: Timers;
 }
 
+/** One request as a server hands it to {@linkcode WebhookRouter.answer}. */
+export interface WebhookRequest {
+  /** HTTP method. */
+  method: string;
+  /** Request target: a path with an optional query (`/validate?x`) or an absolute URL. */
+  url: string;
+  /** The `content-type` header, if any. */
+  contentType: string | null | undefined;
+  /** The declared `content-length`, if any; a body declared over the limit is never read. */
+  contentLength: number | undefined;
+  /**
+   * Reads the whole body, or stops once more than `maxBytes` arrived and
+   * resolves with {@linkcode TOO_LARGE}; rejects when the client goes away.
+   */
+  readBody(maxBytes: number): Promise<Uint8Array | typeof TOO_LARGE>;
+}
+
+/** The answer of {@linkcode WebhookRouter.answer}, ready to write. */
+export interface WebhookResponse {
+  /** HTTP status. */
+  status: number;
+  /** Headers: `content-type`, and `allow` on 405; no `content-length`. */
+  headers: Record<string, string>;
+  /** The whole body. */
+  body: Uint8Array;
+}
+
+export { TOO_LARGE };
+
 type Route =
   | { kind: "admission"; handler: AdmissionHandler }
   | { kind: "conversion"; handler: ConversionHandler };
@@ -139,17 +168,46 @@ export class WebhookRouter {
     return [...this.#routes.keys()];
   }
 
-  /** Answers one HTTP request; never rejects. */
+  /**
+   * Answers one web `Request`; never rejects. A thin adapter over
+   * {@linkcode WebhookRouter.answer} for servers and tests that speak `Request`.
+   */
   async handle(request: Request): Promise<Response> {
+    const headers = request.headers;
+    const declared = headers.get("content-length");
+    const answer = await this.answer({
+      method: request.method,
+      url: request.url,
+      contentType: headers.get("content-type"),
+      contentLength: declared === null ? undefined : Number(declared),
+      // A declared length within the limit bounds the body (the HTTP server
+      // enforces it), so it is read in one piece; otherwise reading stops at the limit.
+      readBody: (limit) =>
+        declared !== null && Number(declared) > 0 && Number.isSafeInteger(Number(declared))
+          ? request.bytes()
+          : readBodyLimited(request.body, limit),
+    });
+    return new Response(answer.body as Uint8Array<ArrayBuffer>, {
+      status: answer.status,
+      headers: answer.headers,
+    });
+  }
+
+  /**
+   * Answers one request as its server hands it over, without web `Request`
+   * and `Response` objects in between; never rejects. The response body is
+   * built once, as bytes, and carries its `content-type` (and `allow` on 405).
+   */
+  async answer(request: WebhookRequest): Promise<WebhookResponse> {
     const path = pathOf(request.url);
     const route = this.#routes.get(path);
     if (route === undefined) return text(404, `Cannot serve ${oneLine(path)}: no webhook here`);
     const done = this.#metrics.requestStarted(path);
-    let response: Response;
+    let response: WebhookResponse;
     try {
       response = await this.#serve(path, route, request);
     } catch (err) {
-      // Only reachable through a bug or a body stream failing mid-read.
+      // Only reachable through a bug.
       this.#logger.error("webhook request failed", { webhook: path, error: String(err) });
       response = text(500, "Cannot answer review: internal error");
     }
@@ -168,13 +226,13 @@ export class WebhookRouter {
     return this;
   }
 
-  async #serve(path: string, route: Route, request: Request): Promise<Response> {
+  async #serve(path: string, route: Route, request: WebhookRequest): Promise<WebhookResponse> {
     if (request.method !== "POST") {
       return text(405, `Cannot serve ${request.method} ${path}: only POST is allowed`, {
         allow: "POST",
       });
     }
-    const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]?.trim();
+    const mediaType = (request.contentType ?? "").split(";")[0]?.trim();
     if (mediaType?.toLowerCase() !== "application/json") {
       return text(
         415,
@@ -182,15 +240,10 @@ export class WebhookRouter {
       );
     }
     const limit = this.#maxBodyBytes[route.kind];
-    const length = Number(request.headers.get("content-length") ?? "0");
-    if (length > limit) return tooLarge(limit);
+    if ((request.contentLength ?? 0) > limit) return tooLarge(limit);
     let body: unknown;
     try {
-      // A declared length within the limit bounds the body (the HTTP server
-      // enforces it), so it is read in one piece; otherwise reading stops at the limit.
-      const bytes = length > 0 && Number.isSafeInteger(length)
-        ? await request.bytes()
-        : await readBodyLimited(request.body, limit);
+      const bytes = await request.readBody(limit);
       if (bytes === TOO_LARGE) return tooLarge(limit);
       body = JSON.parse(UTF8.decode(bytes));
     } catch (err) {
@@ -298,16 +351,20 @@ export class WebhookRouter {
 
 /** Decodes request bodies; stateless between calls, so one serves every request. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
-const JSON_HEADERS: HeadersInit = [["content-type", "application/json"]];
+const ENCODER = new TextEncoder();
 
 /**
- * The path of an absolute request URL, as `new URL(url).pathname` gives it
- * (servers hand the router URLs their own parser built), without building a URL.
+ * The path of a request target, as `new URL(url).pathname` gives it for an
+ * absolute URL (servers hand over URLs their own parser built) or as it
+ * stands for a path (`/validate?x`), without building a URL.
  */
 function pathOf(url: string): string {
-  const scheme = url.indexOf("://");
-  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
-  if (start < 0) return "/";
+  let start = 0;
+  if (!url.startsWith("/")) {
+    const scheme = url.indexOf("://");
+    start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+    if (start < 0) return "/";
+  }
   let end = url.length;
   const query = url.indexOf("?", start);
   if (query >= 0) end = query;
@@ -321,17 +378,26 @@ function isAdmissionResponse(value: unknown): value is AdmissionResponse {
     typeof (value as { allowed?: unknown }).allowed === "boolean";
 }
 
-function tooLarge(limit: number): Response {
+function tooLarge(limit: number): WebhookResponse {
   return text(413, `Cannot decode review: body exceeds ${limit} bytes`);
 }
 
-function json(body: unknown): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: JSON_HEADERS });
+function json(body: unknown): WebhookResponse {
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: ENCODER.encode(JSON.stringify(body)),
+  };
 }
 
-function text(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${oneLine(message)}\n`, {
+function text(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): WebhookResponse {
+  return {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
+    body: ENCODER.encode(`${oneLine(message)}\n`),
+  };
 }

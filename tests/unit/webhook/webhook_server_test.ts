@@ -253,3 +253,38 @@ Deno.test("webhook server stops after the handler deadline and grace when a clie
     conn.close();
   }
 });
+
+Deno.test("webhook server forgets a request whose client leaves mid-body, and stops at once after", async () => {
+  const { logger, records } = recordingLogger();
+  let entered!: () => void;
+  const inFlight = new Promise<void>((r) => entered = r);
+  const statuses: number[] = [];
+  const t = await startTestServer({
+    logger,
+    metrics: {
+      requestStarted: () => (entered(), (code: number) => void statuses.push(code)),
+    },
+  });
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: t.port,
+    caCerts: [t.bundle.caCertPem],
+  });
+  await conn.write(new TextEncoder().encode(
+    "POST /validate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+      'content-length: 1000\r\n\r\n{"apiVersion":',
+  ));
+  await inFlight;
+  conn.close();
+  // The router answers the request it lost the body of with a 400, to nobody.
+  const deadline = performance.now() + 5_000;
+  while (statuses.length === 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.deepEqual(statuses, [400]);
+  assert.equal((await t.post("/validate", admissionReview("after"))).status, 200);
+  const started = performance.now();
+  await t.stop();
+  assert.ok(performance.now() - started < 1_000, `stop took ${performance.now() - started} ms`);
+  assert.deepEqual(records.filter((r) => r.level === "error"), []);
+});
