@@ -136,13 +136,13 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
     queueMetrics: o.metrics.queue("database"),
     log: getLogger("controller"),
   });
-  controller.watch(databases, { predicates: [ignoreStatusOnlyChanges] });
+  controller.watch(databases, {
+    predicates: [ignoreStatusOnlyChanges],
+    priority: (change) => change === "create" ? NEW_DATABASE_PRIORITY : 0,
+  });
   const toOwner = enqueueForOwner<KubeObject>({ group: "vigil.dev", kind: "Database" });
   for (const [kind, informer] of owned) {
-    controller.watch(informer, {
-      map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel,
-      priority: OWNED_CHANGE_PRIORITY,
-    });
+    controller.watch(informer, { map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel });
   }
   registerPhaseGauge(o.metrics, databases.store);
   registerDatabaseMetrics(o.metrics.registry, {
@@ -153,13 +153,14 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
 }
 
 /**
- * Changes of owned objects queue their Database behind changes of Databases:
- * most are the echo of Vigil's own writes, so when 100 Databases are created
- * at once, each one's first reconcile (which creates its StatefulSet) runs
- * before the second look at those created earlier. Still above the initial
- * list's low priority.
+ * A Database created while Vigil runs is reconciled ahead of other changes:
+ * when 100 are created at once, each one's first reconcile (which creates its
+ * StatefulSet) runs before the second look at those created earlier, whose
+ * owned objects echo Vigil's own writes. Updates and owned-object changes
+ * share priority 0, first come first served, so a steady stream of spec
+ * changes never starves a rollout; only a burst of creates goes first.
  */
-export const OWNED_CHANGE_PRIORITY = -1;
+export const NEW_DATABASE_PRIORITY = 1;
 
 /** PVCs, pods and Jobs carry no owner reference to the Database: map them by instance label. */
 const byInstanceLabel: MapFunc<KubeObject> = (obj) => {

@@ -84,12 +84,13 @@ export interface WatchOptions<T> {
   readonly map?: MapFunc<T>;
   readonly predicates?: readonly Predicate<T>[];
   /**
-   * Priority of this source's changes; default 0. A negative one lets changes
-   * of other sources go first (e.g. a new primary object before the echo of
-   * objects just written for another). Initial-list items and unchanged
-   * resyncs stay at {@link LOW_PRIORITY} whatever this is.
+   * Priority of this source's changes, by kind of change; default 0 for all.
+   * A higher one goes first (e.g. objects created since the start, none of
+   * them reconciled yet, before the echoes of objects just written for
+   * others). Initial-list items and unchanged resyncs stay at
+   * {@link LOW_PRIORITY} whatever this says.
    */
-  readonly priority?: number;
+  readonly priority?: (change: "create" | "update" | "delete", obj: T) => number;
 }
 
 /** Thrown by {@link Controller.start} when caches do not sync in time. */
@@ -133,25 +134,27 @@ export class Controller {
     const map = options.map ?? enqueueForObject;
     const predicates = options.predicates ?? [];
     const usePriority = this.#o.usePriorityQueue ?? true;
-    const changed = usePriority ? options.priority ?? 0 : 0;
-    const enqueue = (obj: T, low: boolean) => {
-      const priority = usePriority && low ? LOW_PRIORITY : changed;
+    const priorityOf = options.priority ?? (() => 0);
+    const enqueue = (change: "create" | "update" | "delete", obj: T, low: boolean) => {
+      const priority = !usePriority ? 0 : low ? LOW_PRIORITY : priorityOf(change, obj);
       for (const req of map(obj)) this.queue.addWithOptions({ priority }, requestKey(req));
     };
     this.#caches.push(informer);
     this.#sources.push(() =>
       informer.addEventHandler({
         onAdd: (obj, initial) => {
-          if (predicates.every((p) => passes(p, "create", obj, initial))) enqueue(obj, initial);
+          if (predicates.every((p) => passes(p, "create", obj, initial))) {
+            enqueue("create", obj, initial);
+          }
         },
         onUpdate: (old, obj) => {
           if (!predicates.every((p) => passes(p, "update", old, obj))) return;
           const unchanged = old.metadata?.resourceVersion === obj.metadata?.resourceVersion;
-          enqueue(obj, unchanged);
+          enqueue("update", obj, unchanged);
         },
         onDelete: (tomb) => {
           const obj = tomb instanceof DeletedFinalStateUnknown ? tomb.obj : tomb;
-          if (predicates.every((p) => passes(p, "delete", obj))) enqueue(obj, false);
+          if (predicates.every((p) => passes(p, "delete", obj))) enqueue("delete", obj, false);
         },
       })
     );

@@ -91,11 +91,15 @@ Deno.test("controller reconciles nothing before its caches sync, then every list
   await Promise.all([running, inf]);
 });
 
-Deno.test("a source's priority orders changes: a lower one waits behind changes of the others, FIFO within one", async () => {
+Deno.test("a source's priority orders changes: creates go ahead of the other source's changes, FIFO within one priority", async () => {
   const clock = new FakeClock();
-  const added = (name: string) => ({ type: "ADDED", object: cm(name, "2") });
-  const owned = informerWith(clock, [], [added("echo-1"), added("echo-2")]);
-  const primary = informerWith(clock, [], [added("new-1"), added("new-2")]);
+  const event = (type: string, name: string) => ({ type, object: cm(name, "2") });
+  const owned = informerWith(clock, [], [event("ADDED", "echo-1"), event("ADDED", "echo-2")]);
+  const primary = informerWith(clock, [cm("changed", "1")], [
+    event("MODIFIED", "changed"),
+    event("ADDED", "new-1"),
+    event("ADDED", "new-2"),
+  ]);
   // The workers wait on this cache, so that every change is queued first.
   let released = false;
   const release = Promise.withResolvers<void>();
@@ -115,16 +119,18 @@ Deno.test("a source's priority orders changes: a lower one waits behind changes 
       seen.push(req.name);
       return Promise.resolve({});
     },
-  }).watch(owned, { priority: -1 }).watch(primary);
+  }).watch(owned).watch(primary, { priority: (change) => change === "create" ? 1 : 0 });
   const ac = new AbortController();
   const running = controller.start(ac.signal);
   const informers = [owned.start(ac.signal), primary.start(ac.signal)];
   await clock.advance(0);
-  assert.equal(controller.queue.len(), 4, "every change is queued before a worker runs");
+  assert.equal(controller.queue.len(), 5, "every change is queued before a worker runs");
   released = true;
   release.resolve();
   await clock.advance(0);
-  assert.deepEqual(seen, ["new-1", "new-2", "echo-1", "echo-2"]);
+  // "changed" was listed (low priority), then changed: a change at 0, FIFO with the echoes.
+  assert.deepEqual(seen.slice(0, 2), ["new-1", "new-2"]);
+  assert.deepEqual(seen.slice(2).sort(), ["changed", "echo-1", "echo-2"]);
   ac.abort();
   await Promise.all([running, ...informers]);
 });
