@@ -30,9 +30,7 @@ export class SeriesMap<L extends string, S> {
   /**
    * The series of `labels`, created on first use.
    *
-   * @throws {TypeError} when a label name has no value, or when an unknown
-   * one is given for a series not seen before (a known series is found by
-   * its label names' values alone).
+   * @throws {TypeError} when a label name has no value or an unknown one is given.
    */
   get(labels: LabelValues<L>): S {
     const names = this.#labelNames;
