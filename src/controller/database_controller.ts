@@ -7,13 +7,13 @@
  *
  * @module
  */
+import { Gauge } from "prom-client";
 import type { KubeClient } from "../kube/mod.ts";
 import { getLogger } from "../observability/log.ts";
 import {
   Controller,
   enqueueForOwner,
   EventRecorder,
-  Gauge,
   ignoreStatusOnlyChanges,
   Informer,
   type KubeObject,
@@ -170,19 +170,18 @@ const byInstanceLabel: MapFunc<KubeObject> = (obj) => {
 };
 
 function registerPhaseGauge(metrics: RuntimeMetrics, store: Store<KubeObject>): void {
-  metrics.registry.register(
-    new Gauge({
-      name: "vigil_databases",
-      help: "Databases by phase, from the cache",
-      labelNames: ["phase"],
-      collect(gauge) {
-        const counts = new Map<string, number>(PHASES.map((p) => [p, 0]));
-        for (const db of store.list()) {
-          const phase = (db.status as { phase?: string } | undefined)?.phase ?? "Pending";
-          counts.set(phase, (counts.get(phase) ?? 0) + 1);
-        }
-        for (const [phase, n] of counts) gauge.set({ phase }, n);
-      },
-    }),
-  );
+  new Gauge({
+    name: "vigil_databases",
+    help: "Databases by phase, from the cache",
+    labelNames: ["phase"],
+    registers: [metrics.registry],
+    collect() {
+      const counts = new Map<string, number>(PHASES.map((p) => [p, 0]));
+      for (const db of store.list()) {
+        const phase = (db.status as { phase?: string } | undefined)?.phase ?? "Pending";
+        counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      }
+      for (const [phase, n] of counts) this.set({ phase }, n);
+    },
+  });
 }

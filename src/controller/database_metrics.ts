@@ -22,8 +22,9 @@
  *
  * @module
  */
+import { Gauge, type Registry } from "prom-client";
 import { CONDITION_TYPES } from "../database/mod.ts";
-import { Gauge, type KubeObject, type Registry, type Store } from "../runtime/mod.ts";
+import type { KubeObject, Store } from "../runtime/mod.ts";
 import { longestBackupIntervalSeconds } from "./backup_interval.ts";
 
 interface CachedDatabase {
@@ -47,6 +48,7 @@ const INTERVALS_KEPT = 1024;
 
 /** Registers the per-Database gauges on `registry`. */
 export function registerDatabaseMetrics(registry: Registry, sources: DatabaseMetricsSources): void {
+  const registers = [registry];
   const labelNames = ["namespace", "name"] as const;
   const intervals = new Map<string, number | undefined>();
   const intervalOf = (schedule: string) => {
@@ -66,68 +68,64 @@ export function registerDatabaseMetrics(registry: Registry, sources: DatabaseMet
       if (namespace !== undefined && name !== undefined) visit(db, { namespace, name });
     }
   };
-  registry.register(
-    new Gauge({
-      name: "vigil_database_status_condition",
-      help:
-        "1 while the Database's status condition is True, else 0 (False, Unknown or not reported)",
-      labelNames: [...labelNames, "condition"],
-      collect(gauge) {
-        gauge.reset();
-        each((db, labels) => {
-          const types = new Set<string>(CONDITION_TYPES);
-          for (const c of db.status?.conditions ?? []) if (c.type !== undefined) types.add(c.type);
-          for (const condition of types) {
-            const status = db.status?.conditions?.find((c) => c.type === condition)?.status;
-            gauge.set({ ...labels, condition }, status === "True" ? 1 : 0);
-          }
-        });
-      },
-    }),
-  );
-  registry.register(
-    new Gauge({
-      name: "vigil_database_backup_schedule_interval_seconds",
-      help: "Longest time between two runs of the Database's backup schedule",
-      labelNames,
-      collect(gauge) {
-        gauge.reset();
-        each((db, labels) => {
-          const schedule = db.spec?.backupSchedule;
-          const seconds = schedule === undefined ? undefined : intervalOf(schedule);
-          if (seconds !== undefined) gauge.set(labels, seconds);
-        });
-      },
-    }),
-  );
-  registry.register(
-    new Gauge({
-      name: "vigil_database_backup_last_success_timestamp_seconds",
-      help: "When the Database's last successful backup finished (Unix seconds)",
-      labelNames,
-      collect(gauge) {
-        gauge.reset();
-        each((db, labels) => {
-          const at = Date.parse(db.status?.lastBackupTime ?? "");
-          if (!Number.isNaN(at)) gauge.set(labels, at / 1000);
-        });
-      },
-    }),
-  );
-  registry.register(
-    new Gauge({
-      name: "vigil_database_backup_cronjob_created_timestamp_seconds",
-      help: "When the Database's backup CronJob was created (Unix seconds)",
-      labelNames,
-      collect(gauge) {
-        gauge.reset();
-        each((db, labels) => {
-          if (db.spec?.backupSchedule === undefined) return;
-          const cronJob = sources.cronJobs?.get(`${labels.namespace}/${labels.name}-backup`);
-          const at = Date.parse(String(cronJob?.metadata?.creationTimestamp ?? ""));
-          if (!Number.isNaN(at)) gauge.set(labels, at / 1000);
-        });
-      },
-    }),
-  );
+  new Gauge({
+    name: "vigil_database_status_condition",
+    help:
+      "1 while the Database's status condition is True, else 0 (False, Unknown or not reported)",
+    labelNames: [...labelNames, "condition"],
+    registers,
+    collect() {
+      this.reset();
+      each((db, labels) => {
+        const types = new Set<string>(CONDITION_TYPES);
+        for (const c of db.status?.conditions ?? []) if (c.type !== undefined) types.add(c.type);
+        for (const condition of types) {
+          const status = db.status?.conditions?.find((c) => c.type === condition)?.status;
+          this.set({ ...labels, condition }, status === "True" ? 1 : 0);
+        }
+      });
+    },
+  });
+  new Gauge({
+    name: "vigil_database_backup_schedule_interval_seconds",
+    help: "Longest time between two runs of the Database's backup schedule",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((db, labels) => {
+        const schedule = db.spec?.backupSchedule;
+        const seconds = schedule === undefined ? undefined : intervalOf(schedule);
+        if (seconds !== undefined) this.set(labels, seconds);
+      });
+    },
+  });
+  new Gauge({
+    name: "vigil_database_backup_last_success_timestamp_seconds",
+    help: "When the Database's last successful backup finished (Unix seconds)",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((db, labels) => {
+        const at = Date.parse(db.status?.lastBackupTime ?? "");
+        if (!Number.isNaN(at)) this.set(labels, at / 1000);
+      });
+    },
+  });
+  new Gauge({
+    name: "vigil_database_backup_cronjob_created_timestamp_seconds",
+    help: "When the Database's backup CronJob was created (Unix seconds)",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((db, labels) => {
+        if (db.spec?.backupSchedule === undefined) return;
+        const cronJob = sources.cronJobs?.get(`${labels.namespace}/${labels.name}-backup`);
+        const at = Date.parse(String(cronJob?.metadata?.creationTimestamp ?? ""));
+        if (!Number.isNaN(at)) this.set(labels, at / 1000);
+      });
+    },
+  });
 }

@@ -1,11 +1,11 @@
 /**
- * Runtime metrics under controller-runtime's names and labels, so that
+ * prom-client metrics under controller-runtime's names and labels, so that
  * the dashboards Kubernetes users already have work unchanged: reconcile
  * counts and times, workqueue metrics, REST client requests, leader status.
  *
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "./prometheus/mod.ts";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestRecord } from "../kube/mod.ts";
 import type { ControllerMetrics } from "./controller.ts";
 import type { QueueMetrics, UnfinishedWork } from "./queue_metrics.ts";
@@ -77,134 +77,119 @@ export class RuntimeMetrics {
   /** Uses `registry`, or a new one. */
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
+    const registers = [registry];
     const unfinished = this.#unfinished;
-    this.#reconcileTotal = registry.register(
-      new Counter({
-        name: "controller_runtime_reconcile_total",
-        help: "Total number of reconciliations per controller",
-        labelNames: ["controller", "result"],
-      }),
-    );
-    this.#reconcileErrors = registry.register(
-      new Counter({
-        name: "controller_runtime_reconcile_errors_total",
-        help: "Total number of reconciliation errors per controller",
-        labelNames: ["controller"],
-      }),
-    );
-    this.#terminalErrors = registry.register(
-      new Counter({
-        name: "controller_runtime_terminal_reconcile_errors_total",
-        help: "Total number of terminal reconciliation errors per controller",
-        labelNames: ["controller"],
-      }),
-    );
-    this.#panics = registry.register(
-      new Counter({
-        name: "controller_runtime_reconcile_panics_total",
-        help: "Total number of reconciliation panics (programming errors) per controller",
-        labelNames: ["controller"],
-      }),
-    );
-    this.#reconcileTime = registry.register(
-      new Histogram({
-        name: "controller_runtime_reconcile_time_seconds",
-        help: "Length of time per reconciliation per controller",
-        labelNames: ["controller"],
-        buckets: RECONCILE_BUCKETS,
-      }),
-    );
-    this.#maxConcurrent = registry.register(
-      new Gauge({
-        name: "controller_runtime_max_concurrent_reconciles",
-        help: "Maximum number of concurrent reconciles per controller",
-        labelNames: ["controller"],
-      }),
-    );
-    this.#activeWorkers = registry.register(
-      new Gauge({
-        name: "controller_runtime_active_workers",
-        help: "Number of currently used workers per controller",
-        labelNames: ["controller"],
-      }),
-    );
+    this.#reconcileTotal = new Counter({
+      name: "controller_runtime_reconcile_total",
+      help: "Total number of reconciliations per controller",
+      labelNames: ["controller", "result"],
+      registers,
+    });
+    this.#reconcileErrors = new Counter({
+      name: "controller_runtime_reconcile_errors_total",
+      help: "Total number of reconciliation errors per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#terminalErrors = new Counter({
+      name: "controller_runtime_terminal_reconcile_errors_total",
+      help: "Total number of terminal reconciliation errors per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#panics = new Counter({
+      name: "controller_runtime_reconcile_panics_total",
+      help: "Total number of reconciliation panics (programming errors) per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#reconcileTime = new Histogram({
+      name: "controller_runtime_reconcile_time_seconds",
+      help: "Length of time per reconciliation per controller",
+      labelNames: ["controller"],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    this.#maxConcurrent = new Gauge({
+      name: "controller_runtime_max_concurrent_reconciles",
+      help: "Maximum number of concurrent reconciles per controller",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#activeWorkers = new Gauge({
+      name: "controller_runtime_active_workers",
+      help: "Number of currently used workers per controller",
+      labelNames: ["controller"],
+      registers,
+    });
     const q = ["name", "controller"] as const;
-    this.#depth = registry.register(
-      new Gauge({
-        name: "workqueue_depth",
-        help: "Current depth of workqueue",
-        labelNames: q,
-      }),
-    );
-    this.#adds = registry.register(
-      new Counter({
-        name: "workqueue_adds_total",
-        help: "Total number of adds handled by workqueue",
-        labelNames: q,
-      }),
-    );
-    this.#queueDuration = registry.register(
-      new Histogram({
-        name: "workqueue_queue_duration_seconds",
-        help: "How long in seconds an item stays in workqueue before being requested",
-        labelNames: q,
-        buckets: QUEUE_BUCKETS,
-      }),
-    );
-    this.#workDuration = registry.register(
-      new Histogram({
-        name: "workqueue_work_duration_seconds",
-        help: "How long in seconds processing an item from workqueue takes",
-        labelNames: q,
-        buckets: QUEUE_BUCKETS,
-      }),
-    );
-    this.#retries = registry.register(
-      new Counter({
-        name: "workqueue_retries_total",
-        help: "Total number of retries handled by workqueue",
-        labelNames: q,
-      }),
-    );
-    registry.register(
-      new Gauge({
-        name: "workqueue_unfinished_work_seconds",
-        help: "How many seconds of work has been done that is in progress",
-        labelNames: q,
-        collect(gauge) {
-          for (const [name, read] of unfinished) {
-            gauge.set({ name, controller: name }, read().unfinishedWorkSeconds);
-          }
-        },
-      }),
-    );
-    registry.register(
-      new Gauge({
-        name: "workqueue_longest_running_processor_seconds",
-        help: "How many seconds has the longest running processor for workqueue been running",
-        labelNames: q,
-        collect(gauge) {
-          for (const [name, read] of unfinished) {
-            gauge.set({ name, controller: name }, read().longestRunningProcessorSeconds);
-          }
-        },
-      }),
-    );
-    this.#restRequests = registry.register(
-      new Counter({
-        name: "rest_client_requests_total",
-        help: "Number of HTTP requests, partitioned by status code, method, and host",
-        labelNames: ["code", "method", "host"],
-      }),
-    );
-    this.#leader = registry.register(
-      new Gauge({
-        name: "leader_election_master_status",
-        help:
-          "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
-        labelNames: ["name"],
-      }),
-    );
+    this.#depth = new Gauge({
+      name: "workqueue_depth",
+      help: "Current depth of workqueue",
+      labelNames: q,
+      registers,
+    });
+    this.#adds = new Counter({
+      name: "workqueue_adds_total",
+      help: "Total number of adds handled by workqueue",
+      labelNames: q,
+      registers,
+    });
+    this.#queueDuration = new Histogram({
+      name: "workqueue_queue_duration_seconds",
+      help: "How long in seconds an item stays in workqueue before being requested",
+      labelNames: q,
+      buckets: QUEUE_BUCKETS,
+      registers,
+    });
+    this.#workDuration = new Histogram({
+      name: "workqueue_work_duration_seconds",
+      help: "How long in seconds processing an item from workqueue takes",
+      labelNames: q,
+      buckets: QUEUE_BUCKETS,
+      registers,
+    });
+    this.#retries = new Counter({
+      name: "workqueue_retries_total",
+      help: "Total number of retries handled by workqueue",
+      labelNames: q,
+      registers,
+    });
+    new Gauge({
+      name: "workqueue_unfinished_work_seconds",
+      help: "How many seconds of work has been done that is in progress",
+      labelNames: q,
+      registers,
+      collect() {
+        for (const [name, read] of unfinished) {
+          this.set({ name, controller: name }, read().unfinishedWorkSeconds);
+        }
+      },
+    });
+    new Gauge({
+      name: "workqueue_longest_running_processor_seconds",
+      help: "How many seconds has the longest running processor for workqueue been running",
+      labelNames: q,
+      registers,
+      collect() {
+        for (const [name, read] of unfinished) {
+          this.set({ name, controller: name }, read().longestRunningProcessorSeconds);
+        }
+      },
+    });
+    this.#restRequests = new Counter({
+      name: "rest_client_requests_total",
+      help: "Number of HTTP requests, partitioned by status code, method, and host",
+      labelNames: ["code", "method", "host"],
+      registers,
+    });
+    this.#leader = new Gauge({
+      name: "leader_election_master_status",
+      help:
+        "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
+      labelNames: ["name"],
+      registers,
+    });
   }
 
   /** Hooks for one controller. */

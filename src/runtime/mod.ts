@@ -27,7 +27,6 @@ export * from "./handler.ts";
 export * from "./controller.ts";
 export * from "./runnable.ts";
 export * from "./health.ts";
-export * from "./prometheus/mod.ts";
 export * from "./metrics.ts";
 export * from "./probe_server.ts";
 export * from "./manager.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Registry } from "./prometheus/mod.ts";
+import type { Registry } from "prom-client";
 import { HealthChecks } from "./health.ts";
 import type { Runnable } from "./runnable.ts";
 
@@ -69,7 +69,7 @@ export class ProbeServer implements Runnable {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "");
     if (path === "/metrics") {
-      const body = this.#o.registry.metrics();
+      const body = await this.#o.registry.metrics();
       return new Response(body, { headers: { "content-type": this.#o.registry.contentType } });
     }
     const checks = path === "/healthz"

@@ -1,7 +1,7 @@
 /**
  * Workqueue metrics hooks (client-go `workqueue.MetricsProvider`): an
  * interface with a no-op default, so queues cost nothing unmetered and the
- * manager plugs in its Prometheus registry (`metrics.ts`).
+ * manager plugs in prom-client.
  *
  * @module
  */

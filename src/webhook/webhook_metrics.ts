@@ -10,15 +10,7 @@
  *
  * @module
  */
-import {
-  Counter,
-  type CounterChild,
-  Gauge,
-  type GaugeChild,
-  Histogram,
-  type HistogramChild,
-  type Registry,
-} from "../runtime/mod.ts";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Ends an observation with the HTTP status code that was sent. */
 export type RequestDone = (code: number) => void;
@@ -35,10 +27,11 @@ export const noopWebhookMetrics: WebhookMetrics = Object.freeze({
 });
 
 /**
- * Webhook metrics on a Prometheus registry, or {@linkcode noopWebhookMetrics}
+ * Webhook metrics on a prom-client registry, or {@linkcode noopWebhookMetrics}
  * when no registry is given.
  *
- * @throws {Error} when the registry already holds metrics with these names.
+ * @throws {Error} (from prom-client) when the registry already holds metrics
+ * with these names.
  *
  * @example
  * ```ts ignore
@@ -50,15 +43,15 @@ export function createWebhookMetrics(registry?: Registry): WebhookMetrics {
   return registry === undefined ? noopWebhookMetrics : new PrometheusWebhookMetrics(registry);
 }
 
-/** {@linkcode WebhookMetrics} on a Prometheus {@linkcode Registry}. */
+/** {@linkcode WebhookMetrics} backed by prom-client. */
 export class PrometheusWebhookMetrics implements WebhookMetrics {
   #total: Counter<"webhook" | "code">;
   #inFlight: Gauge<"webhook">;
   #latency: Histogram<"webhook">;
   #routes = new Map<string, {
-    inFlight: GaugeChild;
-    latency: HistogramChild;
-    byCode: Map<number, CounterChild>;
+    inFlight: Gauge.Internal<"webhook">;
+    latency: Histogram.Internal<"webhook">;
+    byCode: Map<number, Counter.Internal>;
   }>();
 
   /**
@@ -67,35 +60,32 @@ export class PrometheusWebhookMetrics implements WebhookMetrics {
    * @throws {Error} when the registry already holds metrics with these names.
    */
   constructor(registry: Registry) {
-    this.#total = registry.register(
-      new Counter({
-        name: "controller_runtime_webhook_requests_total",
-        help: "Total number of admission requests by HTTP status code.",
-        labelNames: ["webhook", "code"],
-      }),
-    );
-    this.#inFlight = registry.register(
-      new Gauge({
-        name: "controller_runtime_webhook_requests_in_flight",
-        help: "Current number of admission requests being served.",
-        labelNames: ["webhook"],
-      }),
-    );
-    // The default buckets are Prometheus' DefBuckets, which controller-runtime
-    // uses for this histogram.
-    this.#latency = registry.register(
-      new Histogram({
-        name: "controller_runtime_webhook_latency_seconds",
-        help: "Histogram of the latency of processing admission requests",
-        labelNames: ["webhook"],
-      }),
-    );
+    this.#total = new Counter({
+      name: "controller_runtime_webhook_requests_total",
+      help: "Total number of admission requests by HTTP status code.",
+      labelNames: ["webhook", "code"],
+      registers: [registry],
+    });
+    this.#inFlight = new Gauge({
+      name: "controller_runtime_webhook_requests_in_flight",
+      help: "Current number of admission requests being served.",
+      labelNames: ["webhook"],
+      registers: [registry],
+    });
+    // prom-client's default buckets equal Prometheus' DefBuckets, which
+    // controller-runtime uses for this histogram.
+    this.#latency = new Histogram({
+      name: "controller_runtime_webhook_latency_seconds",
+      help: "Histogram of the latency of processing admission requests",
+      labelNames: ["webhook"],
+      registers: [registry],
+    });
   }
 
   /**
    * Counts the request in flight until the returned function is called.
-   * The labelled children are looked up once per path and code, not per
-   * request (a lookup renders the label pairs).
+   * The labelled children are looked up once per path and code: prom-client
+   * hashes a label object on every call otherwise.
    */
   requestStarted(webhook: string): RequestDone {
     let route = this.#routes.get(webhook);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { Registry } from "prom-client";
 import { registerDatabaseMetrics } from "../../../src/controller/database_metrics.ts";
-import { type KubeObject, Registry, Writer } from "../../../src/runtime/mod.ts";
+import { type KubeObject, Writer } from "../../../src/runtime/mod.ts";
 
 function database(name: string, extra: Record<string, unknown> = {}): KubeObject {
   return {
@@ -13,8 +14,8 @@ function database(name: string, extra: Record<string, unknown> = {}): KubeObject
 }
 
 /** Every sample line of the registry whose name starts with `prefix`, sorted. */
-function samples(registry: Registry, prefix: string): string[] {
-  return registry.metrics().split("\n").filter((l) => l.startsWith(prefix)).sort();
+async function samples(registry: Registry, prefix: string): Promise<string[]> {
+  return (await registry.metrics()).split("\n").filter((l) => l.startsWith(prefix)).sort();
 }
 
 function setup() {
@@ -25,7 +26,7 @@ function setup() {
   return { databases, cronJobs, registry };
 }
 
-Deno.test("condition gauges are 1 only for True conditions and report Ready 0 before any status", () => {
+Deno.test("condition gauges are 1 only for True conditions and report Ready 0 before any status", async () => {
   const { databases, registry } = setup();
   databases.apply(database("orders", {
     status: {
@@ -37,7 +38,7 @@ Deno.test("condition gauges are 1 only for True conditions and report Ready 0 be
     },
   }));
   databases.apply(database("fresh"));
-  const lines = samples(registry, "vigil_database_status_condition{");
+  const lines = await samples(registry, "vigil_database_status_condition{");
   const value = (name: string, condition: string) =>
     lines.find((l) => l.includes(`name="${name}"`) && l.includes(`condition="${condition}"`))
       ?.split(" ").at(-1);
@@ -50,7 +51,7 @@ Deno.test("condition gauges are 1 only for True conditions and report Ready 0 be
   assert.equal(lines.length, 4 + 1 + 4);
 });
 
-Deno.test("backup gauges: interval from the schedule, last success from the status, CronJob creation", () => {
+Deno.test("backup gauges: interval from the schedule, last success from the status, CronJob creation", async () => {
   const { databases, cronJobs, registry } = setup();
   databases.apply(database("orders", {
     spec: { engine: "postgres", backupSchedule: "0 3 * * 1-5" },
@@ -66,7 +67,7 @@ Deno.test("backup gauges: interval from the schedule, last success from the stat
       creationTimestamp: "2026-11-30T10:00:00Z",
     },
   } as KubeObject);
-  assert.deepEqual(samples(registry, "vigil_database_backup_"), [
+  assert.deepEqual(await samples(registry, "vigil_database_backup_"), [
     'vigil_database_backup_cronjob_created_timestamp_seconds{namespace="shop",name="orders"} ' +
     Date.parse("2026-11-30T10:00:00Z") / 1000,
     'vigil_database_backup_last_success_timestamp_seconds{namespace="shop",name="orders"} ' +
@@ -75,7 +76,7 @@ Deno.test("backup gauges: interval from the schedule, last success from the stat
   ]);
 });
 
-Deno.test("a deleted Database's series are gone at the next scrape", () => {
+Deno.test("a deleted Database's series are gone at the next scrape", async () => {
   const { databases, cronJobs, registry } = setup();
   const spec = { engine: "postgres", backupSchedule: "@daily" };
   const status = {
@@ -95,10 +96,10 @@ Deno.test("a deleted Database's series are gone at the next scrape", () => {
       },
     } as KubeObject);
   }
-  const before = samples(registry, "vigil_database_");
+  const before = await samples(registry, "vigil_database_");
   assert.equal(before.filter((l) => l.includes('name="orders"')).length, 4 + 3);
   databases.delete("shop/orders");
-  const after = samples(registry, "vigil_database_");
+  const after = await samples(registry, "vigil_database_");
   assert.deepEqual(after.filter((l) => l.includes('name="orders"')), []);
   assert.deepEqual(after, before.filter((l) => !l.includes('name="orders"')));
 });
