@@ -2,8 +2,12 @@
  * The HTTP side of the webhook server without the listener: routing by path,
  * request checks, review decoding, handler deadlines and metrics.
  *
- * Kept apart from the TLS listener so that it can be tested with plain
- * `Request` objects and reused behind any server.
+ * Kept apart from the TLS listener so that it can be tested without one and
+ * reused behind any server: {@linkcode WebhookRouter.answer} takes a
+ * {@linkcode WebhookRequest} (method, target, two headers and a body reader)
+ * and returns status, headers and body bytes, so a server passes its own
+ * request through without building web `Request`/`Response` objects;
+ * {@linkcode WebhookRouter.handle} adapts it to `Request` and `Response`.
  *
  * @module
  */
@@ -311,11 +315,11 @@ export class WebhookRouter {
   /**
    * Runs `work` until it settles or the deadline passes, whichever is first.
    *
-   * The handler's signal aborts only at the deadline: `Request.signal` is not
-   * chained because it does not mean "client gone" behind every server
-   * (`Deno.serve` aborts it after every successful response; the server's
-   * `node:https` bridge never aborts it), and the API server stops waiting at
-   * `timeoutSeconds`, after this deadline, anyway.
+   * The handler's signal aborts only at the deadline: no "client gone" signal
+   * is chained because servers do not agree on one (`Deno.serve` aborts
+   * `Request.signal` after every successful response; this package's
+   * `node:https` server hands over no `Request` at all), and the API server
+   * stops waiting at `timeoutSeconds`, after this deadline, anyway.
    */
   #withDeadline<T>(
     path: string,

