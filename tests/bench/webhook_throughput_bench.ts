@@ -14,6 +14,8 @@
  * - `floor-deno` / `floor-node`: a bare TLS server on that stack that reads
  *   the body and answers a fixed AdmissionReview (what no handler can beat).
  *
+ * Every server runs with the binary's V8 flags (`tools/permissions.ts`).
+ *
  * CPU µs per request is the server's user+system time (`/proc/<pid>/stat`)
  * over the measured window divided by the requests answered in it; RSS is
  * `VmRSS` before the load and its peak during it.
@@ -29,6 +31,7 @@
 import { ensureGoTool } from "../support/go_tool_build.ts";
 import { generateSelfSigned, writeCertDirectory } from "../../src/webhook/mod.ts";
 import { admissionReviewBody } from "./_webhook_review.ts";
+import { V8_FLAGS } from "../../tools/permissions.ts";
 
 const SECONDS = Number(Deno.args[0] ?? 3);
 const KINDS = Deno.args.length > 1
@@ -76,7 +79,19 @@ async function measure(
   caFile: string,
 ): Promise<Row[]> {
   const server = new Deno.Command("taskset", {
-    args: ["-c", "0", Deno.execPath(), "run", "-A", SERVER, kind, dir],
+    // Every kind runs with the V8 flags the binary is compiled with, so that
+    // `vigil` is measured as it ships and the floors on the same footing.
+    args: [
+      "-c",
+      "0",
+      Deno.execPath(),
+      "run",
+      "-A",
+      `--v8-flags=${V8_FLAGS.join(",")}`,
+      SERVER,
+      kind,
+      dir,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -159,7 +174,8 @@ try {
   };
   console.log(
     `webhook throughput: server on core 0, Go load generator on core 1, TLS 1.3 keep-alive, ` +
-      `${SECONDS} s per row after 1 s warm-up, body ${admissionReviewBody().length} B ` +
+      `${SECONDS} s per row after 1 s warm-up, body ${admissionReviewBody().length} B, ` +
+      `V8 flags ${V8_FLAGS.join(" ")} ` +
       `(Deno ${Deno.version.deno}; shared machine: compare ratios, not absolutes)`,
   );
   console.log(
