@@ -35,6 +35,11 @@ export async function readBodyLimited(
   } finally {
     reader.releaseLock();
   }
+  return joinChunks(chunks, total);
+}
+
+/** The chunks as one array of `total` bytes (the chunk itself when there is one). */
+export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
   const out = new Uint8Array(total);
   let offset = 0;

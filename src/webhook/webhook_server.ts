@@ -51,6 +51,7 @@ import {
   type WebhookRouterOptions,
 } from "./webhook_router.ts";
 import { realTimers, type Timers } from "./timers.ts";
+import { joinChunks } from "./_read_body.ts";
 
 /** How long an idle keep-alive connection is kept: above the API server's 90 s idle timeout. */
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
@@ -377,7 +378,7 @@ function readNodeBody(
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : concat(chunks, total));
+      resolve(joinChunks(chunks, total));
     };
     const onGone = () => {
       cleanup();
@@ -393,16 +394,6 @@ function readNodeBody(
     req.once("error", onGone);
     req.once("close", onClose);
   });
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** Reads and drops the rest of a request body (a no-op once it has ended). */
