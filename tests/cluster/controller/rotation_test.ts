@@ -101,7 +101,9 @@ Deno.test("a rotation request changes the Secret once and rolls the pods once, a
               ).items.length === 0
             ? true
             : undefined);
-        // Re-applying the same request changes nothing.
+        // Re-applying the same request changes nothing. A fixed wait on purpose:
+        // it measures an absence (no second rotation, no pod rolled), which has no
+        // condition to wait on; 3 s is several reconciles of this Database.
         await applyDatabase(plane, ns, "orders", spec, {
           annotations: { "vigil.dev/rotate-credentials": request },
         });
