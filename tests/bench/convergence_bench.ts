@@ -13,6 +13,10 @@
  *   it sees under Vigil), their Secret, ConfigMap and Services, all untimed;
  *   then the StatefulSets `desiredState` builds (with Vigil's applied-hash
  *   annotation), created by POST, timed.
+ * - Floor of the lag, on a plane of its own: the writes Vigil makes before a
+ *   StatefulSet exists (Database, Secret, ConfigMap, Services, StatefulSet),
+ *   one Database's after another's, created directly; first POST → every
+ *   StatefulSet exists: what the plane needs for the writes Vigil must make.
  * - Creates go through a `KubeClient`, 32 in flight; the clock starts at the
  *   first request. Progress is watched with Vigil's own informer (no polling).
  * - Ready: the Database's `Ready` condition is True and its StatefulSet
@@ -136,6 +140,7 @@ class Progress {
   readonly #sts: Informer;
   readonly #dbs: Informer | undefined;
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
+  readonly #exist: PromiseWithResolvers<void> = Promise.withResolvers();
 
   constructor(expected: number, sts: Informer, dbs: Informer | undefined) {
     this.#expected = expected;
@@ -143,6 +148,11 @@ class Progress {
     this.#dbs = dbs;
     const on = (obj: KubeObject) => this.#changed(obj);
     for (const i of [sts, dbs]) i?.addEventHandler({ onAdd: on, onUpdate: (_, o) => on(o) });
+  }
+
+  /** Resolves once every expected StatefulSet exists. */
+  exist(): Promise<void> {
+    return this.#exist.promise;
   }
 
   /** Resolves once every expected key is Ready. */
@@ -155,7 +165,10 @@ class Progress {
     const now = performance.now() - this.t0;
     if (obj.kind === "StatefulSet" && !this.seen.has(key)) {
       this.seen.set(key, now);
-      if (this.seen.size === this.#expected) this.allExist = now;
+      if (this.seen.size === this.#expected) {
+        this.allExist = now;
+        this.#exist.resolve();
+      }
     }
     const db = this.#dbs === undefined ? null : this.#dbs.store.get(key);
     if (this.#ready.has(key) || !isReady(this.#sts.store.get(key), db)) return;
@@ -343,6 +356,32 @@ async function measureFloor(n: number, nodes: number): Promise<FloorResult> {
       cpu,
       throttle: await throttled(plane, throttle0),
     };
+  } finally {
+    stop.abort();
+    await plane.stop();
+  }
+}
+
+/**
+ * The plane's floor for Vigil's lag: every write Vigil makes before a
+ * Database's StatefulSet exists, made directly on a fresh plane with no
+ * operator and no webhook. Each Database is POSTed, then its Secret,
+ * ConfigMap, Services and StatefulSet one after another, 32 Databases in
+ * flight; timed from the first POST until every StatefulSet is seen.
+ */
+async function measureWriteFloor(n: number, nodes: number): Promise<number> {
+  const { plane, client } = await newPlane(nodes);
+  const stop = new AbortController();
+  try {
+    const watch = await watching(client, stop.signal, false);
+    const progress = new Progress(n, watch.sts, undefined);
+    await inParallel(databaseManifests(n), IN_FLIGHT, async (db) => {
+      for (const o of objectsFor(await post(client, db))) await post(client, o);
+    });
+    await progress.exist();
+    stop.abort();
+    await Promise.allSettled(watch.running);
+    return progress.allExist!;
   } finally {
     stop.abort();
     await plane.stop();
@@ -616,14 +655,17 @@ async function leaderKill(
   return out;
 }
 
-function report(n: number, floor: FloorResult, v: VigilResult): void {
+function report(n: number, floor: FloorResult, writeFloor: number, v: VigilResult): void {
   console.log(
     `floor: accepted ${secs(floor.accepted)} s, all exist ${secs(floor.allExist)} s, ` +
       `all Ready ${secs(floor.allReady)} s\n  CPU s: ${floor.cpu}\n` +
-      `  client throttling: ${floor.throttle}`,
+      `  client throttling: ${floor.throttle}\n` +
+      `  writes before every StatefulSet exists (Database, Secret, ConfigMap, Services, ` +
+      `StatefulSet, created directly, ${IN_FLIGHT} Databases in flight): ${secs(writeFloor)} s`,
   );
   console.log(
     `vigil: accepted ${secs(v.accepted)} s, every StatefulSet exists ${secs(v.allExist)} s ` +
+      `= ${(v.allExist / writeFloor).toFixed(2)}× that floor ` +
       `(per Database median ${secs(v.lag.median)} s, max ${secs(v.lag.max)} s), ` +
       `all Ready ${secs(v.allReady)} s = ${(v.allReady / floor.allReady).toFixed(3)}× the floor` +
       `\n  CPU s: ${v.cpu}\n  client throttling: ${v.throttle}`,
@@ -659,20 +701,21 @@ function report(n: number, floor: FloorResult, v: VigilResult): void {
   );
 }
 
-const results: { n: number; floor: FloorResult; vigil: VigilResult }[] = [];
+const results: { n: number; floor: FloorResult; writeFloor: number; vigil: VigilResult }[] = [];
 for (const n of sizes) {
   const nodes = Math.max(3, Math.ceil(n / 100) + 1); // 110 pods fit on a kwok node
   console.log(`\n## ${n} Databases, 1 replica each, ${NAMESPACES} namespaces, ${nodes} kwok nodes`);
   const floor = await measureFloor(n, nodes);
+  const writeFloor = await measureWriteFloor(n, nodes);
   const vigil = await measureVigil(n, nodes);
-  results.push({ n, floor, vigil });
-  report(n, floor, vigil);
+  results.push({ n, floor, writeFloor, vigil });
+  report(n, floor, writeFloor, vigil);
 }
 
 console.log(
-  `\n     N  floor s  vigil s  ratio  all sts s  writes/db  idle  restart  RSS MiB (peak)`,
+  `\n     N  floor s  vigil s  ratio  all sts s (floor)  writes/db  idle  restart  RSS MiB (peak)`,
 );
-for (const { n, floor, vigil: v } of results) {
+for (const { n, floor, writeFloor, vigil: v } of results) {
   const writes = Object.values(v.writesPerDb).reduce((a, b) => a + b, 0);
   console.log(
     [
@@ -680,7 +723,7 @@ for (const { n, floor, vigil: v } of results) {
       secs(floor.allReady).padStart(7),
       secs(v.allReady).padStart(7),
       (v.allReady / floor.allReady).toFixed(3).padStart(6),
-      secs(v.allExist).padStart(9),
+      `${secs(v.allExist)} (${secs(writeFloor)})`.padStart(17),
       writes.toFixed(2).padStart(9),
       String(v.idleWrites).padStart(4),
       String(v.restart.writes).padStart(7),
