@@ -15,8 +15,8 @@
  *   annotation), created by POST, timed.
  * - Floor of the lag, on a plane of its own: the writes Vigil makes before a
  *   StatefulSet exists (Database, Secret, ConfigMap, Services, StatefulSet),
- *   one Database's after another's, created directly; first POST → every
- *   StatefulSet exists: what the plane needs for the writes Vigil must make.
+ *   each Database's one after another, 32 Databases in flight, created
+ *   directly; first POST → every StatefulSet exists.
  * - Creates go through a `KubeClient`, 32 in flight; the clock starts at the
  *   first request. Progress is watched with Vigil's own informer (no polling).
  * - Ready: the Database's `Ready` condition is True and its StatefulSet
@@ -140,7 +140,7 @@ class Progress {
   readonly #sts: Informer;
   readonly #dbs: Informer | undefined;
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers();
-  readonly #exist: PromiseWithResolvers<void> = Promise.withResolvers();
+  readonly #exist: PromiseWithResolvers<number> = Promise.withResolvers();
 
   constructor(expected: number, sts: Informer, dbs: Informer | undefined) {
     this.#expected = expected;
@@ -150,8 +150,8 @@ class Progress {
     for (const i of [sts, dbs]) i?.addEventHandler({ onAdd: on, onUpdate: (_, o) => on(o) });
   }
 
-  /** Resolves once every expected StatefulSet exists. */
-  exist(): Promise<void> {
+  /** Resolves once every expected StatefulSet exists, with {@link Progress.allExist}. */
+  exist(): Promise<number> {
     return this.#exist.promise;
   }
 
@@ -167,7 +167,7 @@ class Progress {
       this.seen.set(key, now);
       if (this.seen.size === this.#expected) {
         this.allExist = now;
-        this.#exist.resolve();
+        this.#exist.resolve(now);
       }
     }
     const db = this.#dbs === undefined ? null : this.#dbs.store.get(key);
@@ -378,10 +378,10 @@ async function measureWriteFloor(n: number, nodes: number): Promise<number> {
     await inParallel(databaseManifests(n), IN_FLIGHT, async (db) => {
       for (const o of objectsFor(await post(client, db))) await post(client, o);
     });
-    await progress.exist();
+    const allExist = await progress.exist();
     stop.abort();
     await Promise.allSettled(watch.running);
-    return progress.allExist!;
+    return allExist;
   } finally {
     stop.abort();
     await plane.stop();
