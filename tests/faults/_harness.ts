@@ -61,6 +61,13 @@ export interface PairOptions {
   readonly kubeconfig?: string;
   /** More `vigil run` flags. */
   readonly extraArgs?: readonly string[];
+  /**
+   * Flags of one replica only, after `extraArgs` (later flags win): the
+   * monitor's own test gives replica b a Lease of its own.
+   */
+  readonly replicaArgs?: Readonly<Partial<Record<"a" | "b", readonly string[]>>>;
+  /** How many replicas {@link VigilPair.start} waits to see leading; default 1. */
+  readonly leaders?: 1 | 2;
 }
 
 /** Two supervised Vigil processes on one namespace, and what was seen of their leadership. */
@@ -88,7 +95,10 @@ export class VigilPair {
     this.#options = options;
   }
 
-  /** Starts replicas `a` and `b`, the Lease watch and the sampler; resolves once one leads. */
+  /**
+   * Starts replicas `a` and `b`, the Lease watch and the sampler; resolves
+   * once one leads (or as many as `options.leaders` says).
+   */
   static async start(
     plane: SharedPlane,
     namespace: string,
@@ -100,7 +110,7 @@ export class VigilPair {
       await pair.#launch("a");
       await pair.#launch("b");
       pair.#sampling = pair.#sample();
-      await pair.leader(120_000);
+      await pair.leaders(options.leaders ?? 1, 120_000);
     } catch (err) {
       await pair.stop();
       throw err;
@@ -120,6 +130,11 @@ export class VigilPair {
 
   /** Resolves with the replica whose process reports master status 1, once exactly one does. */
   async leader(timeoutMs = 60_000): Promise<Incarnation> {
+    return (await this.leaders(1, timeoutMs))[0]!;
+  }
+
+  /** Resolves with the replicas whose processes report master status 1, once exactly `n` do. */
+  async leaders(n: number, timeoutMs = 60_000): Promise<Incarnation[]> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const states = await Promise.all([...this.#current.values()].map(async (inc) => ({
@@ -127,10 +142,12 @@ export class VigilPair {
         master: (await scrape(inc)).master,
       })));
       const leaders = states.filter((s) => s.master === 1);
-      if (leaders.length === 1) return leaders[0]!.inc;
+      if (leaders.length === n) return leaders.map((s) => s.inc);
       await delay(SAMPLE_MS);
     }
-    throw new Error(`Cannot observe exactly one leader within ${timeoutMs} ms\n${this.summary()}`);
+    throw new Error(
+      `Cannot observe exactly ${n} leader(s) within ${timeoutMs} ms\n${this.summary()}`,
+    );
   }
 
   /** The running replica that is not `inc`'s. */
@@ -283,7 +300,10 @@ export class VigilPair {
   async #launch(name: string): Promise<Incarnation> {
     const vigil = await startScopedVigil(this.#plane, this.#namespace, {
       ...(this.#options.kubeconfig === undefined ? {} : { kubeconfig: this.#options.kubeconfig }),
-      extraArgs: this.#options.extraArgs ?? [],
+      extraArgs: [
+        ...this.#options.extraArgs ?? [],
+        ...this.#options.replicaArgs?.[name as "a" | "b"] ?? [],
+      ],
     });
     const inc: Incarnation = { replica: name, vigil, startedAt: Date.now() };
     this.incarnations.push(inc);
