@@ -157,9 +157,15 @@ export class DatabaseReconciler {
   readonly #o: DatabaseReconcilerOptions;
   readonly #clock: Clock;
   readonly #recent: RecentWrites;
-  /** Objects the API server refused as invalid, by `kind/namespace/name`, with the refused hash. */
   /** Since when a progress-only status change has been waiting, by Database key. */
   readonly #progressSince = new Map<string, number>();
+  /**
+   * The last StatefulSet seen with counters that describe its pods (synced by
+   * its controller, not being deleted), by Database key: it stands in while
+   * the StatefulSet is recreated (see `#writeStatus`).
+   */
+  readonly #lastCounted = new Map<string, LiveStatefulSet>();
+  /** Objects the API server refused as invalid, by `kind/namespace/name`, with the refused hash. */
   readonly #refused = new Map<string, { hash: string; failure: PermanentFailure }>();
   /** PVC growths the API server refused (class cannot expand), as `namespace/claim=size`. */
   readonly #refusedGrowth = new Set<string>();
@@ -179,6 +185,7 @@ export class DatabaseReconciler {
     const raw = this.#recent.newest("Database", namespace, req.name, cached);
     if (raw === undefined || cached === undefined) {
       this.#progressSince.delete(`${namespace}/${req.name}`);
+      this.#lastCounted.delete(`${namespace}/${req.name}`);
       return {};
     }
     if (raw.metadata?.deletionTimestamp !== undefined) return await this.#finalize(raw, ctx);
@@ -292,7 +299,7 @@ export class DatabaseReconciler {
       ...(db.spec.backupSchedule === undefined
         ? {}
         : { backup: backupState(this.#jobsOf(db), db.status?.lastBackupTime) }),
-    }, { pods: pods.length });
+    }, { pods: pods.length, desiredStatefulSet: desiredSts });
     const recheck = !paused && step.type === "wait" ? step.recheckAfterMs : undefined;
     if (recheck === undefined) return result;
     // A little past the deadline, so the next look sees it passed.
@@ -674,21 +681,35 @@ export class DatabaseReconciler {
     > = {
       paused: false,
     },
-    seen: { readonly pods: number } = { pods: 0 },
+    seen: { readonly pods: number; readonly desiredStatefulSet?: KubeObject } = { pods: 0 },
   ): Promise<ReconcileResult> {
     const namespace = db.metadata?.namespace ?? "";
     const name = db.metadata?.name ?? "";
+    const key = `${namespace}/${name}`;
     const names = objectNames(db);
-    const sts = this.#live<LiveStatefulSet>("StatefulSet", namespace, names.statefulSet);
-    // While the StatefulSet is recreated (storage growth), or before its
-    // controller has written a status, its counters say nothing about the pods
-    // that keep running: keep the status as it is rather than flap it.
+    const live = this.#live<LiveStatefulSet>("StatefulSet", namespace, names.statefulSet);
+    let sts = live;
     if (
-      db.status?.phase !== undefined && seen.pods > 0 &&
-      (sts === undefined || sts.metadata?.deletionTimestamp !== undefined ||
-        sts.status?.observedGeneration === undefined)
+      live !== undefined && live.metadata?.deletionTimestamp === undefined &&
+      live.status?.observedGeneration !== undefined
     ) {
-      return {};
+      this.#lastCounted.set(key, live);
+    } else if (db.status?.phase !== undefined && seen.pods > 0) {
+      // While the StatefulSet is recreated (storage growth), or before its
+      // controller has written a status, its counters say nothing about the
+      // pods that keep running (the new one adopts them). The last one seen
+      // with counters stands in, so the status still answers this generation
+      // — which can take a minute on a busy cluster — without flapping; it is
+      // stale (nothing reported rolled out) when the pod template wanted now
+      // differs from it. Without one (Vigil restarted meanwhile) the status
+      // is kept as it is.
+      const last = this.#lastCounted.get(key);
+      if (last === undefined) return {};
+      const desired = seen.desiredStatefulSet;
+      sts = desired !== undefined && templateMatches(desired, last) ? last : {
+        ...last,
+        metadata: { ...last.metadata, generation: (last.status?.observedGeneration ?? 0) + 1 },
+      };
     }
     const pvcs = this.#claimsOf(db);
     const paused = day2.paused;
@@ -705,7 +726,6 @@ export class DatabaseReconciler {
       failure,
       now: new Date(this.#clock.now()),
     });
-    const key = `${namespace}/${name}`;
     if (stableJson(status) === stableJson(db.status ?? {})) {
       this.#progressSince.delete(key);
       return {};

@@ -205,7 +205,8 @@ Deno.test("setting the version back reapplies the old template and deletes the b
   assert.equal(degraded(w)?.status, "False");
 });
 
-Deno.test("storage growth patches each PVC once, then recreates the StatefulSet orphaning its pods", async () => {
+/** A running Database with 3 expandable 1Gi claims, in a world that answers PVC patches. */
+async function withClaims(): Promise<W> {
   const w = world({
     allowsExpansion: () => true,
     request: (_m, path, body) => ({
@@ -239,6 +240,23 @@ Deno.test("storage growth patches each PVC once, then recreates the StatefulSet 
       status: { capacity: { storage: "1Gi" } },
     });
   }
+  return w;
+}
+
+interface DbStatus {
+  observedGeneration?: number;
+  readyReplicas?: number;
+  configHash?: string;
+  conditions: Array<{ type: string; status: string; reason: string; observedGeneration: number }>;
+}
+
+function statusOf(w: W): { generation: number; status: DbStatus } {
+  const db = w.databases.reader().get("shop/orders")!;
+  return { generation: db.metadata?.generation as number, status: db.status as DbStatus };
+}
+
+Deno.test("storage growth patches each PVC once, then recreates the StatefulSet orphaning its pods", async () => {
+  const w = await withClaims();
   edit(w, { replicas: 3, version: "16.9", storageSize: "2Gi" });
   const before = w.calls.length;
   await w.run();
@@ -270,6 +288,33 @@ Deno.test("storage growth patches each PVC once, then recreates the StatefulSet 
     };
   };
   assert.equal(recreated.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage, "2Gi");
+});
+
+Deno.test("while the StatefulSet is recreated, status answers each new generation with the counters it had, and never reports a pending rollout done", async () => {
+  const w = await withClaims();
+  const ready = (s: DbStatus) => s.conditions.find((c) => c.type === "Ready");
+  const before = statusOf(w).status;
+  assert.equal(ready(before)?.status, "True");
+  edit(w, { replicas: 3, version: "16.9", storageSize: "2Gi" });
+  await w.run(); // claims patched
+  await w.run(); // StatefulSet deleted, orphaning its pods
+  await w.run(); // recreated; its controller has not written a status yet
+  assert.equal(stsOf(w).status, undefined);
+  let { generation, status } = statusOf(w);
+  assert.equal(status.observedGeneration, generation);
+  assert.equal(status.readyReplicas, 3);
+  assert.deepEqual(ready(status), { ...ready(before)!, observedGeneration: generation });
+
+  // A config change lands before the StatefulSet controller caught up: the
+  // generation is answered, but the rollout it starts is not reported done.
+  edit(w, { replicas: 3, version: "16.9", storageSize: "2Gi", config: { work_mem: "8MB" } });
+  await w.run();
+  ({ generation, status } = statusOf(w));
+  assert.equal(status.observedGeneration, generation);
+  assert.equal(status.readyReplicas, 3);
+  assert.equal(ready(status)?.status, "False");
+  assert.equal(status.conditions.find((c) => c.type === "Progressing")?.status, "True");
+  assert.equal(status.configHash, before.configHash, "the old config is still what runs");
 });
 
 Deno.test("a class that cannot expand: no request, one condition and one event, then silence", async () => {
