@@ -35,7 +35,7 @@ import { type Plane, startPlane } from "../support/plane.ts";
 import { installDatabaseCrd } from "../support/database_crd.ts";
 import { logRecords, startVigil } from "../support/vigil_process.ts";
 import { generateSelfSigned, writeCertDirectory } from "../../src/webhook/mod.ts";
-import { KubeClient, loadKubeConfig, NotFoundError } from "../../src/kube/mod.ts";
+import { InvalidError, KubeClient, loadKubeConfig, NotFoundError } from "../../src/kube/mod.ts";
 import { Informer, type KubeObject, resourcePath, stableJson } from "../../src/runtime/mod.ts";
 import { DatabaseV1Schema, defaultVersion } from "../../src/database/mod.ts";
 import {
@@ -84,7 +84,8 @@ const IN_FLIGHT = 32;
 const RSS_EVERY_MS = 30_000;
 const DEPTH_EVERY_MS = 5_000;
 const DRAIN_MS = 180_000;
-const NODES = Math.max(3, Math.ceil(N / 100) + 1); // 110 pods fit on a kwok node
+// 110 pods fit on a kwok node, and every Database may run 2 replicas.
+const NODES = Math.max(3, Math.ceil((2 * N) / 100) + 1);
 const NAMES = Array.from({ length: N }, (_, i) => `db-${i}`);
 const DATABASES = `/apis/vigil.dev/v1/namespaces/${NAMESPACE}/databases`;
 
@@ -248,6 +249,11 @@ class Observer {
         this.#observed.get(name) ?? 0
       }`
     ).join("; ");
+  }
+
+  /** Up to `n` Databases with a change still unobserved. */
+  pendingNames(n: number): string[] {
+    return [...this.#pending.keys()].slice(0, n);
   }
 
   #settle(name: string, waiting: Array<{ generation: number; sent: number }>, observed: number) {
@@ -462,7 +468,9 @@ class FloorWriter {
             body: { spec: { resources: { requests: { storage: spec.storageSize } } } },
           },
         ).catch((err) => {
-          if (!(err instanceof NotFoundError)) throw err;
+          // Not there (never scaled up), or not bound yet (its size is still
+          // immutable): Vigil grows only bound claims and leaves these too.
+          if (!(err instanceof NotFoundError) && !(err instanceof InvalidError)) throw err;
         });
       }
     }
@@ -473,6 +481,43 @@ class FloorWriter {
       status: { observedGeneration: changed.metadata?.generation ?? 0 },
     });
   }
+}
+
+/**
+ * A Database whose change Vigil never observed: its generation and status,
+ * its StatefulSet and claims as stored, and Vigil's last log lines naming it.
+ */
+async function whyUnobserved(client: KubeClient, name: string, lines: string[]): Promise<string> {
+  type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
+  const get = (path: string) => client.request<Obj>("GET", path).catch((e) => String(e));
+  const db = await get(`${DATABASES}/${name}`);
+  const sts = await get(`/apis/apps/v1/namespaces/${NAMESPACE}/statefulsets/${name}`);
+  const claims = await client.request<{ items: Obj[] }>(
+    "GET",
+    `/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`,
+  );
+  const brief = (o: Obj | string) =>
+    typeof o === "string" ? o : JSON.stringify({
+      generation: o.metadata?.generation,
+      deletionTimestamp: o.metadata?.deletionTimestamp,
+      finalizers: o.metadata?.finalizers,
+      status: o.status,
+    });
+  const ownClaims = claims.items.filter((c) =>
+    c.metadata?.name?.endsWith(`-${name}-0`) ||
+    c.metadata?.name?.endsWith(`-${name}-1`)
+  ).map((c) =>
+    `${c.metadata?.name} ${
+      JSON.stringify((c.spec?.resources as { requests?: unknown })?.requests)
+    } ${JSON.stringify(c.status?.capacity)} ${c.status?.phase}`
+  );
+  const logs = logRecords(lines).filter((r) => {
+    const text = JSON.stringify(r);
+    return text.includes(`"${name}"`) || text.includes(`/${name}"`);
+  }).slice(-5);
+  return `unobserved ${name}:\n  database ${brief(db)}\n  statefulset ${brief(sts)}\n  claims ${
+    ownClaims.join("; ")
+  }\n  last log lines ${logs.map((r) => JSON.stringify(r)).join("\n    ")}`;
 }
 
 interface RunResult {
@@ -628,6 +673,9 @@ async function measureVigil(): Promise<RunResult> {
           `, ${reconcileErrors} reconcile errors, ${logErrors} error log lines` +
           (logErrors > 0 ? ` (first: ${JSON.stringify(errorLines.at(-logErrors))})` : ""),
       );
+      for (const name of observer.pendingNames(3)) {
+        console.log(await whyUnobserved(client, name, vigil.lines));
+      }
       failed = stats.errors + unobserved + reconcileErrors + logErrors > 0;
       stop.abort();
       await watching;
