@@ -194,6 +194,8 @@ class Countdown {
  */
 class Observer {
   readonly latencies: number[] = [];
+  /** How long each change's PATCH took to be answered (admission included). */
+  readonly patchMs: number[] = [];
   readonly #pending = new Map<string, Array<{ generation: number; sent: number }>>();
   /** The newest `observedGeneration` seen per Database, for a status seen before its change was expected. */
   readonly #observed = new Map<string, number>();
@@ -230,6 +232,7 @@ class Observer {
 
   /** A change PATCHed at `sent` that made `generation`. */
   expect(name: string, generation: number, sent: number): void {
+    this.patchMs.push(performance.now() - sent);
     const waiting = [...this.#pending.get(name) ?? [], { generation, sent }];
     this.#pending.set(name, waiting);
     this.#settle(name, waiting, this.#observed.get(name) ?? 0);
@@ -382,12 +385,17 @@ function latencyFigures(latencies: readonly number[]): Latencies {
   };
 }
 
-function describeChanges(stats: ChangeStats, observed: number, l: Latencies): string {
+function describeChanges(stats: ChangeStats, observer: Observer): string {
+  const l = latencyFigures(observer.latencies);
+  const p = latencyFigures(observer.patchMs);
+  const observed = observer.latencies.length;
   return `changes: ${stats.sent} sent in ${MINUTES} min (${
     (stats.sent / (MINUTES * 60)).toFixed(1)
   }/s), ${observed} observed, ${stats.skipped} not sent (every Database had a change in flight)\n` +
     `change → observedGeneration: p50 ${l.p50.toFixed(0)} ms, p90 ${l.p90.toFixed(0)} ms, ` +
-    `p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms`;
+    `p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (of which the PATCH: p50 ${
+      p.p50.toFixed(0)
+    } ms, p99 ${p.p99.toFixed(0)} ms)`;
 }
 
 async function newPlane(): Promise<{ plane: Plane; client: KubeClient }> {
@@ -559,7 +567,7 @@ async function measureFloor(): Promise<RunResult> {
     const stats = await driveChanges(client, observer, (db, spec) => writer.follow(db, spec));
     const unobserved = await observer.drain(DRAIN_MS);
     const latencies = latencyFigures(observer.latencies);
-    console.log(describeChanges(stats, observer.latencies.length, latencies));
+    console.log(describeChanges(stats, observer));
     console.log(
       `floor errors: ${stats.errors} failed changes${
         stats.firstErrors.length ? ` (${stats.firstErrors.join("; ")})` : ""
@@ -640,7 +648,7 @@ async function measureVigil(): Promise<RunResult> {
 
       // Figures.
       const latencies = latencyFigures(observer.latencies);
-      console.log(describeChanges(stats, observer.latencies.length, latencies));
+      console.log(describeChanges(stats, observer));
       console.log(perChange(before, after, stats.sent));
       const windows = new Map<number, number[]>();
       for (const [t, d] of depth) {
