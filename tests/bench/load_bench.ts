@@ -200,15 +200,11 @@ class Observer {
   /** The newest `observedGeneration` seen per Database, for a status seen before its change was expected. */
   readonly #observed = new Map<string, number>();
   readonly #informer: Informer<KubeObject>;
+  /** Resolves a {@link drain} waiting for the last expected change. */
+  #drained: (() => void) | undefined;
 
   constructor(client: KubeClient, ready?: Countdown) {
-    this.#informer = new Informer<KubeObject>(client, {
-      group: "vigil.dev",
-      version: "v1",
-      plural: "databases",
-      namespaced: true,
-      kind: "Database",
-    }, { namespace: NAMESPACE });
+    this.#informer = new Informer<KubeObject>(client, DATABASE_RESOURCE, { namespace: NAMESPACE });
     const seen = (o: KubeObject) => {
       const db = o as unknown as Db;
       const name = db.metadata.name;
@@ -240,8 +236,14 @@ class Observer {
 
   /** Waits up to `ms` for every expected change; resolves with how many were never seen. */
   async drain(ms: number): Promise<number> {
-    const start = performance.now();
-    while (this.#pending.size > 0 && performance.now() - start < ms) await delay(250);
+    if (this.#pending.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#drained = r),
+        new Promise<void>((r) => timer = setTimeout(r, ms)),
+      ]);
+      clearTimeout(timer);
+    }
     return [...this.#pending.values()].reduce((n, l) => n + l.length, 0);
   }
 
@@ -268,6 +270,7 @@ class Observer {
     });
     if (left.length === 0) this.#pending.delete(name);
     else this.#pending.set(name, left);
+    if (this.#pending.size === 0) this.#drained?.();
   }
 }
 
@@ -541,13 +544,11 @@ async function measureFloor(): Promise<RunResult> {
     const { running: watching } = await observer.start(stop.signal);
     // Every StatefulSet with a ready replica, through a watch of its own.
     const ready = new Countdown(N);
-    const statefulSets = new Informer<KubeObject>(client, {
-      group: "apps",
-      version: "v1",
-      plural: "statefulsets",
-      namespaced: true,
-      kind: "StatefulSet",
-    }, { namespace: NAMESPACE });
+    const statefulSets = new Informer<KubeObject>(
+      client,
+      { ...resourceFor("apps/v1", "StatefulSet"), kind: "StatefulSet" },
+      { namespace: NAMESPACE },
+    );
     const readyOf = (o: KubeObject) => {
       const status = (o as { status?: { readyReplicas?: number } }).status;
       if ((status?.readyReplicas ?? 0) >= 1) ready.mark(o.metadata?.name ?? "");
