@@ -99,11 +99,60 @@ interface Db {
   };
 }
 
+/** `getconf CLK_TCK`: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1]) / 1024;
+}
+
+/** CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The machine's busy and total CPU ticks so far, from `/proc/stat`. */
+function machineTicks(): { busy: number; total: number } {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // idle and iowait are the 4th and 5th.
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
+/** What Vigil and the whole machine spent on CPU between two readings. */
+function describeCpu(start: CpuReading, changes: number, pid?: number): string {
+  const seconds = (performance.now() - start.at) / 1000;
+  const machine = machineTicks();
+  const busy = (machine.busy - start.machine.busy) / (machine.total - start.machine.total);
+  const vigil = pid === undefined ? undefined : cpuSeconds(pid) - start.vigil!;
+  return "CPU over the change phase: " +
+    (vigil === undefined
+      ? ""
+      : `vigil ${vigil.toFixed(1)} s (${(100 * vigil / seconds).toFixed(0)}% of one core, ${
+        (1000 * vigil / Math.max(changes, 1)).toFixed(1)
+      } ms per change); `) +
+    `machine ${(100 * busy).toFixed(0)}% busy over ${navigator.hardwareConcurrency} cores`;
+}
+
+interface CpuReading {
+  readonly at: number;
+  readonly machine: { busy: number; total: number };
+  readonly vigil?: number;
+}
+
+function readCpu(pid?: number): CpuReading {
+  return {
+    at: performance.now(),
+    machine: machineTicks(),
+    ...(pid === undefined ? {} : { vigil: cpuSeconds(pid) }),
+  };
 }
 
 function metricSum(text: string, name: string): number {
@@ -565,10 +614,13 @@ async function measureFloor(): Promise<RunResult> {
         ((performance.now() - created) / 1000).toFixed(1)
       } s`,
     );
+    const cpuStart = readCpu();
     const stats = await driveChanges(client, observer, (db, spec) => writer.follow(db, spec));
+    const cpu = describeCpu(cpuStart, stats.sent);
     const unobserved = await observer.drain(DRAIN_MS);
     const latencies = latencyFigures(observer.latencies);
     console.log(describeChanges(stats, observer));
+    console.log(cpu);
     console.log(
       `floor errors: ${stats.errors} failed changes${
         stats.firstErrors.length ? ` (${stats.firstErrors.join("; ")})` : ""
@@ -626,6 +678,7 @@ async function measureVigil(): Promise<RunResult> {
       const depth: Array<[number, number]> = [];
       const rss: Array<[number, number]> = [[0, rssMiB(vigil.child.pid)]];
       const phaseStart = performance.now();
+      const cpuStart = readCpu(vigil.child.pid);
       const sampler = (async () => {
         let lastRss = 0;
         while (performance.now() - phaseStart < MINUTES * 60_000) {
@@ -640,6 +693,7 @@ async function measureVigil(): Promise<RunResult> {
       })();
       const stats = await driveChanges(client, observer);
       await sampler;
+      const cpu = describeCpu(cpuStart, stats.sent, vigil.child.pid);
       const unobserved = await observer.drain(DRAIN_MS);
       const after = await scrape();
       const reconcileErrors = metricSum(after, "controller_runtime_reconcile_errors_total") -
@@ -651,6 +705,7 @@ async function measureVigil(): Promise<RunResult> {
       const latencies = latencyFigures(observer.latencies);
       console.log(describeChanges(stats, observer));
       console.log(perChange(before, after, stats.sent));
+      console.log(cpu);
       const windows = new Map<number, number[]>();
       for (const [t, d] of depth) {
         const w = Math.floor(t / 30) * 30;
