@@ -86,6 +86,7 @@ import {
   rolloutPod,
   rolloutStatefulSet,
 } from "./observed_kinds.ts";
+import { INSTANCE_INDEX, instanceKey } from "./instance_index.ts";
 import { RecentWrites } from "./recent_writes.ts";
 import { type ResizePlan, resizePlan } from "./resize_plan.ts";
 import { nextRolloutStep, type RolloutPod, type RolloutStep } from "./rollout_step.ts";
@@ -465,9 +466,7 @@ export class DatabaseReconciler {
   }
 
   #rotationJobsOf(db: DefaultedDatabaseV1): LiveJob[] {
-    const namespace = db.metadata?.namespace ?? "";
-    return (this.#o.caches.owned.get("Job")?.byIndex("namespace", namespace) ?? []).filter((j) =>
-      j.metadata?.labels?.["app.kubernetes.io/instance"] === db.metadata?.name &&
+    return this.#ownedOf("Job", db).filter((j) =>
       j.metadata?.labels?.["app.kubernetes.io/component"] === ROTATION_COMPONENT &&
       j.metadata?.deletionTimestamp === undefined
     ) as LiveJob[];
@@ -513,11 +512,20 @@ export class DatabaseReconciler {
     };
   }
 
+  /**
+   * The cached objects of `kind` labelled with this Database's instance: read
+   * through the instance index, so a reconcile costs the same with 10 or
+   * 10,000 Databases in the namespace.
+   */
+  #ownedOf(kind: string, db: Named): readonly KubeObject[] {
+    const key = instanceKey(db.metadata?.namespace ?? "", db.metadata?.name ?? "");
+    return this.#o.caches.owned.get(kind)?.byIndex(INSTANCE_INDEX, key) ?? [];
+  }
+
   #podsOf(db: DefaultedDatabaseV1): RolloutPod[] {
-    const namespace = db.metadata?.namespace ?? "";
     const sts = objectNames(db).statefulSet;
     const out: RolloutPod[] = [];
-    for (const p of this.#o.caches.owned.get("Pod")?.byIndex("namespace", namespace) ?? []) {
+    for (const p of this.#ownedOf("Pod", db)) {
       if (!isPodOf(p, db)) continue;
       const pod = rolloutPod(p as LivePod, sts);
       if (pod === undefined) continue;
@@ -528,8 +536,7 @@ export class DatabaseReconciler {
 
   #claimsOf(db: DefaultedDatabaseV1): LivePersistentVolumeClaim[] {
     const namespace = db.metadata?.namespace ?? "";
-    return (this.#o.caches.owned.get("PersistentVolumeClaim")?.byIndex("namespace", namespace) ??
-      [])
+    return this.#ownedOf("PersistentVolumeClaim", db)
       .filter((p) => isDataClaimOf(p, db))
       .map((p) =>
         this.#recent.newest("PersistentVolumeClaim", namespace, p.metadata?.name ?? "", p) ?? p
@@ -537,9 +544,7 @@ export class DatabaseReconciler {
   }
 
   #jobsOf(db: DefaultedDatabaseV1): LiveJob[] {
-    const namespace = db.metadata?.namespace ?? "";
-    return (this.#o.caches.owned.get("Job")?.byIndex("namespace", namespace) ?? []).filter((j) =>
-      j.metadata?.labels?.["app.kubernetes.io/instance"] === db.metadata?.name &&
+    return this.#ownedOf("Job", db).filter((j) =>
       j.metadata?.labels?.["app.kubernetes.io/component"] === BACKUP_COMPONENT
     ) as LiveJob[];
   }

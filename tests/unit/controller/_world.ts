@@ -12,6 +12,7 @@ import type { Applier } from "../../../src/controller/apply/mod.ts";
 import { InvalidError, type KubeClient } from "../../../src/kube/mod.ts";
 import { type KubeObject, type ReconcileContext, Writer } from "../../../src/runtime/mod.ts";
 import { FakeClock } from "../../../src/runtime/testing.ts";
+import { indexByInstance, INSTANCE_INDEX } from "../../../src/controller/instance_index.ts";
 import { getLogger, setupLogging } from "../../../src/observability/log.ts";
 
 setupLogging({ write: () => {} });
@@ -35,7 +36,12 @@ export function world(
 ) {
   const clock = new FakeClock(Date.parse("2026-12-01T00:00:00Z"));
   const databases = new Writer<KubeObject>();
-  const owned = new Map(OWNED_KINDS.map(([, kind]) => [kind, new Writer<KubeObject>()]));
+  // The instance index, as the controller's informers have it.
+  const owned = new Map(
+    OWNED_KINDS.map((
+      [, kind],
+    ) => [kind, new Writer<KubeObject>({ indexers: { [INSTANCE_INDEX]: indexByInstance } })]),
+  );
   const calls: Call[] = [];
   const events: string[] = [];
   /** `start <Kind>` when an apply is sent, `done <Kind>` when its answer arrives. */
