@@ -109,12 +109,26 @@ function rssMiB(pid: number): number {
   return Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1]) / 1024;
 }
 
-/** CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+/** Each process's command name and CPU seconds (user + system), from `/proc/<pid>/stat`. */
+function processCpu(): Map<number, { name: string; seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    // The command name is in parentheses and may hold spaces; fields follow it.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    out.set(Number(entry.name), {
+      name: stat.slice(stat.indexOf("(") + 1, close),
+      seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    });
+  }
+  return out;
 }
 
 /** The machine's busy and total CPU ticks so far, from `/proc/stat`. */
@@ -126,33 +140,39 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - ticks[3]! - ticks[4]!, total };
 }
 
-/** What Vigil and the whole machine spent on CPU between two readings. */
-function describeCpu(start: CpuReading, changes: number, pid?: number): string {
-  const seconds = (performance.now() - start.at) / 1000;
-  const machine = machineTicks();
-  const busy = (machine.busy - start.machine.busy) / (machine.total - start.machine.total);
-  const vigil = pid === undefined ? undefined : cpuSeconds(pid) - start.vigil!;
-  return "CPU over the change phase: " +
-    (vigil === undefined
-      ? ""
-      : `vigil ${vigil.toFixed(1)} s (${(100 * vigil / seconds).toFixed(0)}% of one core, ${
-        (1000 * vigil / Math.max(changes, 1)).toFixed(1)
-      } ms per change); `) +
-    `machine ${(100 * busy).toFixed(0)}% busy over ${navigator.hardwareConcurrency} cores`;
-}
-
 interface CpuReading {
   readonly at: number;
   readonly machine: { busy: number; total: number };
-  readonly vigil?: number;
+  readonly processes: Map<number, { name: string; seconds: number }>;
 }
 
-function readCpu(pid?: number): CpuReading {
-  return {
-    at: performance.now(),
-    machine: machineTicks(),
-    ...(pid === undefined ? {} : { vigil: cpuSeconds(pid) }),
-  };
+function readCpu(): CpuReading {
+  return { at: performance.now(), machine: machineTicks(), processes: processCpu() };
+}
+
+/**
+ * What the whole machine and its busiest processes (by command name; Vigil
+ * and this bench, both `deno`, by pid) spent on CPU since `start`.
+ */
+function describeCpu(start: CpuReading, changes: number, vigilPid?: number): string {
+  const seconds = (performance.now() - start.at) / 1000;
+  const machine = machineTicks();
+  const busy = (machine.busy - start.machine.busy) / (machine.total - start.machine.total);
+  const byName = new Map<string, number>();
+  for (const [pid, now] of processCpu()) {
+    const spent = now.seconds - (start.processes.get(pid)?.seconds ?? 0);
+    const name = pid === vigilPid ? "vigil" : pid === Deno.pid ? "bench" : now.name;
+    byName.set(name, (byName.get(name) ?? 0) + spent);
+  }
+  const vigil = byName.get("vigil");
+  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 7)
+    .map(([name, s]) => `${name} ${(100 * s / seconds).toFixed(0)}%`).join(", ");
+  return `CPU over the change phase: machine ${
+    (100 * busy).toFixed(0)
+  }% busy over ${navigator.hardwareConcurrency} cores; by process, % of one core: ${top}` +
+    (vigil === undefined
+      ? ""
+      : `; vigil ${(1000 * vigil / Math.max(changes, 1)).toFixed(1)} ms per change`);
 }
 
 function metricSum(text: string, name: string): number {
@@ -678,7 +698,7 @@ async function measureVigil(): Promise<RunResult> {
       const depth: Array<[number, number]> = [];
       const rss: Array<[number, number]> = [[0, rssMiB(vigil.child.pid)]];
       const phaseStart = performance.now();
-      const cpuStart = readCpu(vigil.child.pid);
+      const cpuStart = readCpu();
       const sampler = (async () => {
         let lastRss = 0;
         while (performance.now() - phaseStart < MINUTES * 60_000) {
