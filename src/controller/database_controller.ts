@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Gauge } from "prom-client";
+import { Gauge } from "../observability/prom.ts";
 import type { KubeClient } from "../kube/mod.ts";
 import { getLogger } from "../observability/log.ts";
 import {

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "../observability/prom.ts";
 import { CONDITION_TYPES } from "../database/mod.ts";
 import type { KubeObject, Store } from "../runtime/mod.ts";
 import { longestBackupIntervalSeconds } from "./backup_interval.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "../observability/prom.ts";
 import type { RequestRecord } from "../kube/mod.ts";
 import type { ControllerMetrics } from "./controller.ts";
 import type { QueueMetrics, UnfinishedWork } from "./queue_metrics.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Registry } from "prom-client";
+import type { Registry } from "../observability/prom.ts";
 import { HealthChecks } from "./health.ts";
 import type { Runnable } from "./runnable.ts";
 

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type * as PromClient from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "../observability/prom.ts";
 
 /** Ends an observation with the HTTP status code that was sent. */
 export type RequestDone = (code: number) => void;
@@ -49,9 +50,9 @@ export class PrometheusWebhookMetrics implements WebhookMetrics {
   #inFlight: Gauge<"webhook">;
   #latency: Histogram<"webhook">;
   #routes = new Map<string, {
-    inFlight: Gauge.Internal<"webhook">;
-    latency: Histogram.Internal<"webhook">;
-    byCode: Map<number, Counter.Internal>;
+    inFlight: PromClient.Gauge.Internal<"webhook">;
+    latency: PromClient.Histogram.Internal<"webhook">;
+    byCode: Map<number, PromClient.Counter.Internal>;
   }>();
 
   /**
