@@ -161,9 +161,10 @@ export class DatabaseReconciler {
   /** Since when a progress-only status change has been waiting, by Database key. */
   readonly #progressSince = new Map<string, number>();
   /**
-   * The last StatefulSet seen with counters that describe its pods (synced by
-   * its controller, not being deleted), by Database key: it stands in while
-   * the StatefulSet is recreated (see `#writeStatus`).
+   * The StatefulSet this process deleted to recreate it (storage growth), as
+   * it was then, by Database key, until the recreated one has counters: it
+   * stands in meanwhile (see `#writeStatus`). Only Databases mid-recreation
+   * have an entry, so the map holds no second copy of every StatefulSet.
    */
   readonly #lastCounted = new Map<string, LiveStatefulSet>();
   /** Objects the API server refused as invalid, by `kind/namespace/name`, with the refused hash. */
@@ -353,6 +354,9 @@ export class DatabaseReconciler {
     }
     const uid = liveSts?.metadata?.uid;
     if (plan.recreateStatefulSet && uid !== undefined && !this.#recentlyDeleted(uid)) {
+      if (liveSts?.status?.observedGeneration !== undefined) {
+        this.#lastCounted.set(`${namespace}/${db.metadata?.name ?? ""}`, liveSts);
+      }
       // Orphan: the pods keep running and the recreated StatefulSet adopts them.
       await this.#o.applier.delete(
         {
@@ -698,16 +702,16 @@ export class DatabaseReconciler {
       live !== undefined && live.metadata?.deletionTimestamp === undefined &&
       live.status?.observedGeneration !== undefined
     ) {
-      this.#lastCounted.set(key, live);
+      this.#lastCounted.delete(key);
     } else if (db.status?.phase !== undefined && seen.pods > 0) {
       // While the StatefulSet is recreated (storage growth), or before its
       // controller has written a status, its counters say nothing about the
-      // pods that keep running (the new one adopts them). The last one seen
-      // with counters stands in, so the status still answers this generation
-      // — which can take a minute on a busy cluster — without flapping; it is
-      // stale (nothing reported rolled out) when the pod template wanted now
-      // differs from it. Without one (Vigil restarted meanwhile) the status
-      // is kept as it is.
+      // pods that keep running (the new one adopts them). The one this
+      // process deleted stands in, so the status still answers this
+      // generation — which can take a minute on a busy cluster — without
+      // flapping; it is stale (nothing reported rolled out) when the pod
+      // template wanted now differs from it. Without one (Vigil restarted
+      // meanwhile, or someone else deleted it) the status is kept as it is.
       const last = this.#lastCounted.get(key);
       if (last === undefined) return {};
       const desired = seen.desiredStatefulSet;
