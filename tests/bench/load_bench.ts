@@ -123,8 +123,17 @@ function processCpu(): Map<number, { name: string; seconds: number }> {
     // The command name is in parentheses and may hold spaces; fields follow it.
     const close = stat.lastIndexOf(")");
     const fields = stat.slice(close + 2).split(" ");
+    let name = stat.slice(stat.indexOf("(") + 1, close);
+    if (name === "vigil-plane") {
+      // The plane's one binary runs every component: name it by its first argument.
+      try {
+        name = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0")[1] ?? name;
+      } catch {
+        continue;
+      }
+    }
     out.set(Number(entry.name), {
-      name: stat.slice(stat.indexOf("(") + 1, close),
+      name,
       seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
     });
   }
