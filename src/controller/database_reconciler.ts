@@ -702,7 +702,11 @@ export class DatabaseReconciler {
       live !== undefined && live.metadata?.deletionTimestamp === undefined &&
       live.status?.observedGeneration !== undefined
     ) {
-      this.#lastCounted.delete(key);
+      // The recreated one reports: forget the deleted one. (Until the cache
+      // shows the delete, the live one is still the one deleted.)
+      if (this.#lastCounted.get(key)?.metadata?.uid !== live.metadata?.uid) {
+        this.#lastCounted.delete(key);
+      }
     } else if (db.status?.phase !== undefined && seen.pods > 0) {
       // While the StatefulSet is recreated (storage growth), or before its
       // controller has written a status, its counters say nothing about the

@@ -32,8 +32,17 @@ export function world(
     request?: (method: string, path: string, body: unknown) => unknown;
     reconciler?: Partial<DatabaseReconcilerOptions>;
     allowsExpansion?: (name: string) => boolean | undefined;
+    /**
+     * Deletes reach the caches only when `landDeletes()` is called, as an
+     * informer shows them a while after the request returned.
+     */
+    lagDeletes?: boolean;
   } = {},
 ) {
+  const lagging: Array<{ kind: string; key: string }> = [];
+  const landDeletes = () => {
+    for (const d of lagging.splice(0)) owned.get(d.kind)!.delete(d.key);
+  };
   const clock = new FakeClock(Date.parse("2026-12-01T00:00:00Z"));
   const databases = new Writer<KubeObject>();
   // The instance index, as the controller's informers have it.
@@ -119,7 +128,8 @@ export function world(
         name: ref.name,
         body: { uid: ref.uid, propagationPolicy: o.propagationPolicy },
       });
-      owned.get(ref.kind)!.delete(`${ref.namespace}/${ref.name}`);
+      lagging.push({ kind: ref.kind, key: `${ref.namespace}/${ref.name}` });
+      if (!options.lagDeletes) landDeletes();
       return Promise.resolve();
     },
   } as unknown as Applier;
@@ -161,5 +171,5 @@ export function world(
       metadata: { name: "orders", namespace: "shop", uid: "db-uid", generation: 1, ...metadata },
       spec: { engine: "postgres", replicas: 1, storageSize: "1Gi", ...spec },
     }));
-  return { calls, events, timeline, databases, owned, run, addDatabase, clock };
+  return { calls, events, timeline, databases, owned, run, addDatabase, clock, landDeletes };
 }

@@ -206,8 +206,9 @@ Deno.test("setting the version back reapplies the old template and deletes the b
 });
 
 /** A running Database with 3 expandable 1Gi claims, in a world that answers PVC patches. */
-async function withClaims(): Promise<W> {
+async function withClaims(lagDeletes = false): Promise<W> {
   const w = world({
+    lagDeletes,
     allowsExpansion: () => true,
     request: (_m, path, body) => ({
       apiVersion: "v1",
@@ -315,6 +316,24 @@ Deno.test("while the StatefulSet is recreated, status answers each new generatio
   assert.equal(ready(status)?.status, "False");
   assert.equal(status.conditions.find((c) => c.type === "Progressing")?.status, "True");
   assert.equal(status.configHash, before.configHash, "the old config is still what runs");
+});
+
+Deno.test("the deleted StatefulSet still stands in when the cache shows the delete only after more looks", async () => {
+  const w = await withClaims(true);
+  edit(w, { replicas: 3, version: "16.9", storageSize: "2Gi" });
+  await w.run(); // claims patched
+  await w.run(); // StatefulSet deleted; the cache still has it, counters and all
+  await w.run(); // another look before the cache catches up
+  assert.equal(stsOf(w).metadata?.deletionTimestamp, undefined);
+  w.landDeletes();
+  await w.run(); // recreated; its controller has not written a status yet
+  assert.equal(stsOf(w).status, undefined);
+  // A new generation meanwhile is answered from the deleted one's counters.
+  edit(w, { replicas: 3, version: "16.9", storageSize: "2Gi", config: { work_mem: "8MB" } });
+  await w.run();
+  const { generation, status } = statusOf(w);
+  assert.equal(status.observedGeneration, generation);
+  assert.equal(status.readyReplicas, 3);
 });
 
 Deno.test("a class that cannot expand: no request, one condition and one event, then silence", async () => {
