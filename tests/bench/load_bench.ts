@@ -272,9 +272,11 @@ class Countdown {
  */
 class Observer {
   readonly latencies: number[] = [];
+  /** The same by what the change was (replicas, config, storage). */
+  readonly latenciesByKind = new Map<string, number[]>();
   /** How long each change's PATCH took to be answered (admission included). */
   readonly patchMs: number[] = [];
-  readonly #pending = new Map<string, Array<{ generation: number; sent: number }>>();
+  readonly #pending = new Map<string, Pending[]>();
   /** The newest `observedGeneration` seen per Database, for a status seen before its change was expected. */
   readonly #observed = new Map<string, number>();
   readonly #informer: Informer<KubeObject>;
@@ -304,10 +306,10 @@ class Observer {
     return { running };
   }
 
-  /** A change PATCHed at `sent` that made `generation`. */
-  expect(name: string, generation: number, sent: number): void {
+  /** A change of `kind` PATCHed at `sent` that made `generation`. */
+  expect(name: string, generation: number, sent: number, kind: string): void {
     this.patchMs.push(performance.now() - sent);
-    const waiting = [...this.#pending.get(name) ?? [], { generation, sent }];
+    const waiting = [...this.#pending.get(name) ?? [], { generation, sent, kind }];
     this.#pending.set(name, waiting);
     this.#settle(name, waiting, this.#observed.get(name) ?? 0);
   }
@@ -339,17 +341,27 @@ class Observer {
     return [...this.#pending.keys()].slice(0, n);
   }
 
-  #settle(name: string, waiting: Array<{ generation: number; sent: number }>, observed: number) {
+  #settle(name: string, waiting: Pending[], observed: number) {
     const now = performance.now();
     const left = waiting.filter((w) => {
       if (w.generation > observed) return true;
       this.latencies.push(now - w.sent);
+      const byKind = this.latenciesByKind.get(w.kind) ?? [];
+      byKind.push(now - w.sent);
+      this.latenciesByKind.set(w.kind, byKind);
       return false;
     });
     if (left.length === 0) this.#pending.delete(name);
     else this.#pending.set(name, left);
     if (this.#pending.size === 0) this.#drained?.();
   }
+}
+
+interface Pending {
+  readonly generation: number;
+  readonly sent: number;
+  /** What the change was: replicas, config or storage. */
+  readonly kind: string;
 }
 
 interface ChangeStats {
@@ -411,7 +423,7 @@ async function driveChanges(
         body: { spec },
       });
       stats.sent++;
-      observer.expect(name, db.metadata?.generation ?? 0, sent);
+      observer.expect(name, db.metadata?.generation ?? 0, sent, Object.keys(spec)[0]!);
       await follow?.(db, spec);
     })().catch((err) => {
       stats.errors++;
@@ -476,7 +488,11 @@ function describeChanges(stats: ChangeStats, observer: Observer): string {
     `change → observedGeneration: p50 ${l.p50.toFixed(0)} ms, p90 ${l.p90.toFixed(0)} ms, ` +
     `p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (of which the PATCH: p50 ${
       p.p50.toFixed(0)
-    } ms, p99 ${p.p99.toFixed(0)} ms)`;
+    } ms, p99 ${p.p99.toFixed(0)} ms)\n` +
+    "by change: " + [...observer.latenciesByKind].map(([kind, ls]) => {
+      const k = latencyFigures(ls);
+      return `${kind} p50 ${k.p50.toFixed(0)} ms, p99 ${k.p99.toFixed(0)} ms (${ls.length})`;
+    }).join("; ");
 }
 
 async function newPlane(): Promise<{ plane: Plane; client: KubeClient }> {
