@@ -274,6 +274,9 @@ class Observer {
   readonly latencies: number[] = [];
   /** The same by what the change was (replicas, config, storage). */
   readonly latenciesByKind = new Map<string, number[]>();
+  /** The same by when the change was sent, in 15 s windows from the first. */
+  readonly latenciesByWindow = new Map<number, number[]>();
+  #firstSent: number | undefined;
   /** How long each change's PATCH took to be answered (admission included). */
   readonly patchMs: number[] = [];
   readonly #pending = new Map<string, Pending[]>();
@@ -349,6 +352,12 @@ class Observer {
       const byKind = this.latenciesByKind.get(w.kind) ?? [];
       byKind.push(now - w.sent);
       this.latenciesByKind.set(w.kind, byKind);
+      this.#firstSent ??= w.sent;
+      const window = Math.floor((w.sent - this.#firstSent) / 15_000) * 15;
+      this.latenciesByWindow.set(window, [
+        ...this.latenciesByWindow.get(window) ?? [],
+        now - w.sent,
+      ]);
       return false;
     });
     if (left.length === 0) this.#pending.delete(name);
@@ -492,7 +501,12 @@ function describeChanges(stats: ChangeStats, observer: Observer): string {
     "by change: " + [...observer.latenciesByKind].map(([kind, ls]) => {
       const k = latencyFigures(ls);
       return `${kind} p50 ${k.p50.toFixed(0)} ms, p99 ${k.p99.toFixed(0)} ms (${ls.length})`;
-    }).join("; ");
+    }).join("; ") +
+    "\nby when sent, per 15 s (p50/max s): " +
+    [...observer.latenciesByWindow].sort((a, b) => a[0] - b[0]).map(([w, ls]) => {
+      const k = latencyFigures(ls);
+      return `${w}s ${(k.p50 / 1000).toFixed(1)}/${(k.max / 1000).toFixed(1)}`;
+    }).join(", ");
 }
 
 async function newPlane(): Promise<{ plane: Plane; client: KubeClient }> {
