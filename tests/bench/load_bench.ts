@@ -102,6 +102,13 @@ interface Db {
 /** `getconf CLK_TCK`: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
+/** Appends `value` to the list under `key`. */
+function pushTo<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rssMiB(pid: number): number {
@@ -312,6 +319,7 @@ class Observer {
   /** A change of `kind` PATCHed at `sent` that made `generation`. */
   expect(name: string, generation: number, sent: number, kind: string): void {
     this.patchMs.push(performance.now() - sent);
+    this.#firstSent ??= sent;
     const waiting = [...this.#pending.get(name) ?? [], { generation, sent, kind }];
     this.#pending.set(name, waiting);
     this.#settle(name, waiting, this.#observed.get(name) ?? 0);
@@ -349,15 +357,9 @@ class Observer {
     const left = waiting.filter((w) => {
       if (w.generation > observed) return true;
       this.latencies.push(now - w.sent);
-      const byKind = this.latenciesByKind.get(w.kind) ?? [];
-      byKind.push(now - w.sent);
-      this.latenciesByKind.set(w.kind, byKind);
-      this.#firstSent ??= w.sent;
-      const window = Math.floor((w.sent - this.#firstSent) / 15_000) * 15;
-      this.latenciesByWindow.set(window, [
-        ...this.latenciesByWindow.get(window) ?? [],
-        now - w.sent,
-      ]);
+      pushTo(this.latenciesByKind, w.kind, now - w.sent);
+      const window = Math.floor((w.sent - (this.#firstSent ?? w.sent)) / 15_000) * 15;
+      pushTo(this.latenciesByWindow, window, now - w.sent);
       return false;
     });
     if (left.length === 0) this.#pending.delete(name);
@@ -768,7 +770,7 @@ async function measureVigil(): Promise<RunResult> {
       const windows = new Map<number, number[]>();
       for (const [t, d] of depth) {
         const w = Math.floor(t / 30) * 30;
-        windows.set(w, [...(windows.get(w) ?? []), d]);
+        pushTo(windows, w, d);
       }
       console.log(
         "queue depth per 30 s (max/mean): " +
