@@ -26,7 +26,7 @@ import { Applier, resourceFor } from "./apply/mod.ts";
 import { DATABASE_RESOURCE, DatabaseReconciler } from "./database_reconciler.ts";
 import { MANAGED_BY_SELECTOR } from "./desired/mod.ts";
 import { CACHE_TRANSFORMS } from "./cache_transforms.ts";
-import { indexByInstance, INSTANCE_INDEX } from "./instance_index.ts";
+import { OWNED_INDEXERS } from "./instance_index.ts";
 import { registerDatabaseMetrics } from "./database_metrics.ts";
 import { PHASES } from "../database/mod.ts";
 
@@ -99,7 +99,7 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
         ...ns,
         ...(CACHE_TRANSFORMS[kind] === undefined ? {} : { transform: CACHE_TRANSFORMS[kind] }),
         labelSelector: MANAGED_BY_SELECTOR,
-        indexers: { [INSTANCE_INDEX]: indexByInstance },
+        indexers: OWNED_INDEXERS,
         log: getLogger("informer"),
       }),
     );

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { IndexFunc, KubeObject } from "../runtime/mod.ts";
+import type { Indexers, IndexFunc, KubeObject } from "../runtime/mod.ts";
 
 /** Name of the index on every owned-kind cache. */
 export const INSTANCE_INDEX = "instance";
@@ -24,3 +24,6 @@ export const indexByInstance: IndexFunc<KubeObject> = (obj) => {
 export function instanceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
+
+/** The extra indexes every owned-kind cache carries. */
+export const OWNED_INDEXERS: Indexers<KubeObject> = { [INSTANCE_INDEX]: indexByInstance };

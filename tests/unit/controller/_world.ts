@@ -12,7 +12,7 @@ import type { Applier } from "../../../src/controller/apply/mod.ts";
 import { InvalidError, type KubeClient } from "../../../src/kube/mod.ts";
 import { type KubeObject, type ReconcileContext, Writer } from "../../../src/runtime/mod.ts";
 import { FakeClock } from "../../../src/runtime/testing.ts";
-import { indexByInstance, INSTANCE_INDEX } from "../../../src/controller/instance_index.ts";
+import { OWNED_INDEXERS } from "../../../src/controller/instance_index.ts";
 import { getLogger, setupLogging } from "../../../src/observability/log.ts";
 
 setupLogging({ write: () => {} });
@@ -47,9 +47,7 @@ export function world(
   const databases = new Writer<KubeObject>();
   // The instance index, as the controller's informers have it.
   const owned = new Map(
-    OWNED_KINDS.map((
-      [, kind],
-    ) => [kind, new Writer<KubeObject>({ indexers: { [INSTANCE_INDEX]: indexByInstance } })]),
+    OWNED_KINDS.map(([, kind]) => [kind, new Writer<KubeObject>({ indexers: OWNED_INDEXERS })]),
   );
   const calls: Call[] = [];
   const events: string[] = [];
