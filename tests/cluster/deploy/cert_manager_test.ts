@@ -386,16 +386,21 @@ Deno.test("cert-manager issues and injects deploy/vigil.yaml's webhook certifica
       throw new Error(`${(err as Error).message}\n${diagnostics()}`);
     });
     assert.notEqual(fingerprint(second.crt), fingerprint(first.crt));
-    assert.equal(
-      (await plane.kubectlOk([
+    // cert-manager writes the Secret before the Certificate's status: wait for
+    // the revision to move, then check it moved by exactly one.
+    const revision = await eventually("the Certificate's revision to move", async () => {
+      const r = (await plane.kubectlOk([
         "-n",
         m.namespace,
         "get",
         certificate,
         "-o",
         "jsonpath={.status.revision}",
-      ]))
-        .trim(),
+      ])).trim();
+      return r !== String(crt.status.revision) ? r : undefined;
+    }, { timeoutMs: 60_000 });
+    assert.equal(
+      revision,
       String(Number(crt.status.revision) + 1),
       "the renewal is the Certificate's next revision",
     );
