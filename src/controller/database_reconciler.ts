@@ -138,11 +138,19 @@ export interface DatabaseReconcilerOptions {
    */
   readonly progressBatchMs?: number;
   /**
-   * The same while the Database is still being created (Ready reason `Creating`);
+   * The same while the Database is still being created (Ready reason `Creating`)
+   * and its ready replicas moved (what `READY` and the condition messages show);
    * default 30 000 ms: a new pod can wait that long for its volume on a busy
    * cluster, and a status write per wait doubles what creating costs.
    */
   readonly creatingProgressBatchMs?: number;
+  /**
+   * The same while the Database is being created and only counters no column
+   * shows moved (pods created, `storageSize`); default 300 000 ms. They are
+   * written with the next transition (Ready, or a failure) when it comes
+   * sooner, and a creation that stalls still shows them within this bound.
+   */
+  readonly creatingCountersBatchMs?: number;
   /** Poll interval while cleanup waits for pods to go; default 2 000 ms. */
   readonly cleanupPollMs?: number;
   /**
@@ -751,9 +759,12 @@ export class DatabaseReconciler {
       const creating = db.status?.conditions?.find((c) =>
         c.type === "Ready"
       )?.reason === "Creating";
-      const windowMs = creating
+      const readyMoved = (db.status?.readyReplicas ?? 0) !== status.readyReplicas;
+      const windowMs = !creating
+        ? this.#o.progressBatchMs ?? 1_000
+        : readyMoved
         ? this.#o.creatingProgressBatchMs ?? 30_000
-        : this.#o.progressBatchMs ?? 1_000;
+        : this.#o.creatingCountersBatchMs ?? 300_000;
       const waitMs = since + windowMs - this.#clock.now();
       if (waitMs > 0) return { requeueAfterMs: waitMs };
     }

@@ -208,5 +208,46 @@ Deno.test("while a Database is created, progress-only status changes wait for th
   );
   await w.clock.advance(10_000);
   await w.run();
-  assert.equal(statusWrites(), 2, "written once the creating window has passed");
+  assert.equal(statusWrites(), 1, "pods created is no column: held past the 30 s window");
+  await w.clock.advance(267_000);
+  await w.run();
+  assert.equal(statusWrites(), 1, "still held 299 s in");
+  await w.clock.advance(1_000);
+  await w.run();
+  assert.equal(statusWrites(), 2, "written once the 300 s bound has passed");
+  const written = w.databases.reader().get("shop/orders")!.status as { replicas: number };
+  assert.equal(written.replicas, 1);
+});
+
+Deno.test("while a Database is created, a replica turning Ready is written within 30 s", async () => {
+  const w = world();
+  w.addDatabase({ replicas: 3 });
+  await w.run();
+  const statusWrites = () => w.calls.filter((c) => c.verb === "applyStatus").length;
+  assert.equal(statusWrites(), 1);
+  const sts = w.owned.get("StatefulSet")!.reader().get("shop/orders")!;
+  const report = (replicas: number, readyReplicas: number) =>
+    w.owned.get("StatefulSet")!.apply(structuredClone({
+      ...sts,
+      status: {
+        observedGeneration: sts.metadata?.generation ?? 1,
+        replicas,
+        readyReplicas,
+        updatedReplicas: replicas,
+      },
+    }));
+  report(1, 1); // Available turns True: a transition, written at once
+  await w.run();
+  assert.equal(statusWrites(), 2);
+  report(2, 2); // 2/3 ready: progress only
+  await w.run();
+  assert.equal(statusWrites(), 2, "held");
+  await w.clock.advance(29_000);
+  await w.run();
+  assert.equal(statusWrites(), 2, "held 29 s in");
+  await w.clock.advance(1_000);
+  await w.run();
+  assert.equal(statusWrites(), 3, "READY moved: written once the 30 s window has passed");
+  const written = w.databases.reader().get("shop/orders")!.status as { ready: string };
+  assert.equal(written.ready, "2/3");
 });
