@@ -47,9 +47,17 @@ const SAMPLE_MS = 250;
 const PEAK_BUDGET_MIB = 100;
 const BACK_TO_IDLE_RATIO = 1.1;
 
-function rssMiB(pid: number): number {
+function statusMiB(pid: number, field: string): number {
   const text = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(text.match(/^VmRSS:\s+(\d+) kB/m)?.[1]) / 1024;
+  return Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1]) / 1024;
+}
+
+const rssMiB = (pid: number) => statusMiB(pid, "VmRSS");
+
+/** The resident set as the kernel splits it: anonymous pages, and file pages (the binary's code). */
+function split(pid: number): string {
+  const anon = statusMiB(pid, "RssAnon").toFixed(0);
+  return `anonymous ${anon}, file ${statusMiB(pid, "RssFile").toFixed(0)}`;
 }
 
 function median(values: readonly number[]): number {
@@ -138,10 +146,12 @@ try {
       }).spawn();
     const t0 = performance.now();
     const cold = await sample(pid, IDLE_SECONDS, t0);
+    const coldSplit = split(pid);
     const warmUp = runLoad(WARM_UP_SECONDS);
     await sample(pid, WARM_UP_SECONDS, t0);
     if (!(await warmUp.output()).success) throw new Error("load generator failed in the warm-up");
     const idle = await sample(pid, SETTLE_SECONDS, t0);
+    const idleSplit = split(pid);
     const gen = runLoad(LOAD_SECONDS);
     const loadStart = performance.now() - t0;
     const during = await sample(pid, LOAD_SECONDS, t0);
@@ -149,6 +159,7 @@ try {
     if (!result.success) throw new Error("load generator failed");
     const loadEnd = performance.now() - t0;
     const after = await sample(pid, AFTER_SECONDS, t0);
+    const afterSplit = split(pid);
     const r = JSON.parse(new TextDecoder().decode(result.stdout));
 
     const lastFive = (samples: [number, number][]) =>
@@ -181,6 +192,10 @@ try {
           ? `NOT within ${AFTER_SECONDS} s`
           : `${((backAt - loadEnd) / 1000).toFixed(1)} s after the load`
       }`,
+    );
+    console.log(
+      `  of which (MiB): before any request ${coldSplit}; after the warm-up ${idleSplit}; ` +
+        `${AFTER_SECONDS} s after the load ${afterSplit}`,
     );
     console.log(
       `  RSS each 5 s from the load's start (MiB): ${
