@@ -14,6 +14,12 @@
  *   no rollout is under way (a recreated StatefulSet starts at partition 0)
  *   and every PVC request has been accepted — never for a class that cannot
  *   expand, where old and new replicas would end up with different sizes.
+ * - A claim not bound yet is left alone until it is: the API server refuses
+ *   any change to an unbound claim's spec (422, "spec is immutable after
+ *   creation except resources.requests … for bound claims"), which is no
+ *   sign that its class cannot expand. A replica added while the claim
+ *   template was still behind gets such a claim; it is grown once bound, and
+ *   the StatefulSet is recreated only after that.
  * - A class that does not allow expansion (`allowVolumeExpansion` not true
  *   in the cache, or the API server answered Forbidden for that PVC and size)
  *   gets no request at all: it is reported, and waits for the spec or the
@@ -50,6 +56,8 @@ export interface ResizeObservation {
 export interface ResizePlan {
   /** Claims whose request must be patched to `desired`. */
   readonly patch: readonly string[];
+  /** Smaller claims not bound yet, grown once they are; empty when none. */
+  readonly waitingToBind: readonly string[];
   /** Claims that cannot grow, with their class; empty when none. */
   readonly blocked: ReadonlyArray<{ readonly claim: string; readonly className: string }>;
   /** Delete the StatefulSet (orphaning its pods) so that it is recreated with the new claim size. */
@@ -80,12 +88,19 @@ const smaller = (a: string | undefined, b: string) =>
  */
 export function resizePlan(o: ResizeObservation): ResizePlan {
   const patch: string[] = [];
+  const waitingToBind: string[] = [];
   const blocked: Array<{ claim: string; className: string }> = [];
   let growing = 0;
   for (const claim of o.claims) {
-    // A claim not bound yet (no capacity) is being created, not resized.
-    if (claim.capacity !== undefined && smaller(claim.capacity, o.desired)) growing++;
+    const bound = claim.capacity !== undefined;
+    // A claim not bound yet (no capacity) is being created: it is behind only
+    // when it was created smaller than the desired size.
+    if (smaller(bound ? claim.capacity : claim.request, o.desired)) growing++;
     if (!smaller(claim.request, o.desired)) continue;
+    if (!bound) {
+      waitingToBind.push(claim.name);
+      continue;
+    }
     const className = claim.storageClassName ?? "";
     if (o.allowsExpansion(className) === false || o.refused(claim.name, o.desired)) {
       blocked.push({ claim: claim.name, className });
@@ -98,9 +113,10 @@ export function resizePlan(o: ResizeObservation): ResizePlan {
   const total = o.claims.length;
   return {
     patch,
+    waitingToBind,
     blocked,
     recreateStatefulSet: templateBehind && o.statefulSetIdle && blocked.length === 0 &&
-      patch.length === 0,
+      patch.length === 0 && waitingToBind.length === 0,
     resizing: growing > 0 && blocked.length === 0 ? { done: total - growing, total } : undefined,
   };
 }

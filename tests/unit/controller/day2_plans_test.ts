@@ -45,6 +45,7 @@ Deno.test("resize plan: every smaller claim is patched first, the StatefulSet is
   const done = resizePlan(resize({ claims: claims("20Gi", "20Gi"), claimTemplateStorage: "20Gi" }));
   assert.deepEqual(done, {
     patch: [],
+    waitingToBind: [],
     blocked: [],
     recreateStatefulSet: false,
     resizing: undefined,
@@ -87,6 +88,36 @@ Deno.test("resize plan: no StatefulSet recreation during a rollout; unbound clai
     }],
   }));
   assert.equal(scaleUp.resizing, undefined);
+});
+
+Deno.test("resize plan: a claim not bound yet is grown once bound, never asked (the API server refuses)", () => {
+  // A replica added while the claim template was still at 10Gi: its claim waits for a volume.
+  const mixed = [...claims("10Gi", "10Gi", 2), {
+    ...claims("10Gi", undefined, 1)[0]!,
+    name: "data-orders-2",
+  }];
+  const plan = resizePlan(resize({ claims: mixed }));
+  assert.deepEqual(plan.patch, ["data-orders-0", "data-orders-1"]);
+  assert.deepEqual(plan.waitingToBind, ["data-orders-2"]);
+  assert.deepEqual(plan.blocked, [], "an unbound claim says nothing about its class");
+  assert.deepEqual(plan.resizing, { done: 0, total: 3 });
+  // The bound ones accepted: the StatefulSet still waits for the last claim.
+  const accepted = [...claims("20Gi", "10Gi", 2), mixed[2]!];
+  const waiting = resizePlan(resize({ claims: accepted }));
+  assert.deepEqual(waiting.patch, []);
+  assert.equal(waiting.recreateStatefulSet, false);
+  // Bound at its old size: now it is patched like any other.
+  const bound = resizePlan(
+    resize({ claims: [...accepted.slice(0, 2), { ...mixed[2]!, capacity: "10Gi" }] }),
+  );
+  assert.deepEqual(bound.patch, ["data-orders-2"]);
+  assert.deepEqual(bound.waitingToBind, []);
+  // Created from a template already at the new size: nothing to wait for.
+  const fresh = resizePlan(resize({
+    claims: [...claims("20Gi", "10Gi", 2), { ...mixed[2]!, request: "20Gi" }],
+  }));
+  assert.deepEqual(fresh.waitingToBind, []);
+  assert.equal(fresh.recreateStatefulSet, true);
 });
 
 function job(
