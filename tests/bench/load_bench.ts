@@ -236,6 +236,32 @@ function perChange(before: string, after: string, changes: number): string {
   } s over ${reconciles} reconciles`;
 }
 
+/**
+ * Vigil's requests the API server refused between two scrapes, by status code
+ * (`rest_client_requests_total`): a conflict is part of optimistic
+ * concurrency, but every refusal is a request spent for nothing.
+ */
+function refusedRequests(before: string, after: string): string {
+  const byCode = (text: string) => {
+    const counts = new Map<string, number>();
+    for (const line of text.split("\n")) {
+      const code = line.startsWith("rest_client_requests_total{")
+        ? line.match(/code="(4\d\d|5\d\d)"/)?.[1]
+        : undefined;
+      if (code !== undefined) {
+        counts.set(code, (counts.get(code) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+      }
+    }
+    return counts;
+  };
+  const was = byCode(before);
+  const refused = [...byCode(after)].map(([code, n]) => [code, n - (was.get(code) ?? 0)] as const)
+    .filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
+  return `Vigil's requests refused by the API server: ${
+    refused.length === 0 ? "none" : refused.map(([code, n]) => `${code} ×${n}`).join(", ")
+  }`;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -766,6 +792,7 @@ async function measureVigil(): Promise<RunResult> {
       const latencies = latencyFigures(observer.latencies);
       console.log(describeChanges(stats, observer));
       console.log(perChange(before, after, stats.sent));
+      console.log(refusedRequests(before, after));
       console.log(cpu);
       const windows = new Map<number, number[]>();
       for (const [t, d] of depth) {
