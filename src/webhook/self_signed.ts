@@ -3,18 +3,27 @@
  *
  * For development and for running the operator outside a cluster; production
  * uses cert-manager. Keys are ECDSA P-256 made with WebCrypto; certificates are
- * built with `@peculiar/x509`, loaded on first use: with cert-manager's
- * certificates Vigil never builds one, and the library and its
- * `reflect-metadata` cost ~12 MiB resident.
+ * encoded by {@link ./certificate_builder.ts} (DER written here, no X.509
+ * library: `@peculiar/x509` and its `reflect-metadata` cost ~9 MiB resident
+ * for two certificates).
  *
  * @module
  */
-import type * as X509 from "@peculiar/x509";
-
-async function loadX509(): Promise<typeof X509> {
-  await import("reflect-metadata"); // @peculiar/x509's decorators need it first
-  return await import("@peculiar/x509");
-}
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  buildCertificate,
+  commonNameOnly,
+  ipAddressBytes,
+  keyIdentifier,
+  KeyUsage,
+  keyUsage,
+  readIssuer,
+  serverAuthOnly,
+  subjectAltNames,
+  subjectKeyIdentifier,
+} from "./certificate_builder.ts";
+import { pemDecode, pemEncode } from "./der.ts";
 
 /** Options of {@linkcode generateSelfSigned}. */
 export interface SelfSignedOptions {
@@ -77,27 +86,26 @@ export const SELF_SIGNED_CA_SECRET = "vigil-webhook-self-signed-ca";
 export async function generateCa(
   options: Pick<SelfSignedOptions, "caCommonName" | "caValidityDays" | "now"> = {},
 ): Promise<CertificateAuthority> {
-  const x509 = await loadX509();
   const now = (options.now ?? (() => new Date()))().getTime();
   const caKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: `CN=${options.caCommonName ?? "vigil-webhook-ca"}`,
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", caKeys.publicKey));
+  const name = commonNameOnly(options.caCommonName ?? "vigil-webhook-ca");
+  const der = await buildCertificate({
+    serial: randomSerial(),
+    issuer: name,
+    subject: name,
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + (options.caValidityDays ?? 3650) * DAY_MS),
-    keys: caKeys,
-    signingAlgorithm: SIGNING,
+    subjectPublicKeyInfo: spki,
+    signingKey: caKeys.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+      basicConstraints({ pathLength: 0 }),
+      keyUsage([KeyUsage.keyCertSign, KeyUsage.cRLSign]),
+      subjectKeyIdentifier(await keyIdentifier(spki)),
     ],
   });
   return {
-    caCertPem: ca.toString("pem") + "\n",
+    caCertPem: pemEncode(der, "CERTIFICATE"),
     caKeyPem: await privateKeyPem(caKeys.privateKey),
   };
 }
@@ -108,8 +116,10 @@ export async function generateCa(
  * Guarantees: the leaf is signed by the CA, carries the SANs given, has
  * `serverAuth` extended key usage and is not a CA.
  *
- * @throws {TypeError} when neither a DNS name nor an IP address is given.
- * @throws {Error} when `ca` is not a PEM certificate with its PKCS#8 ECDSA P-256 key.
+ * @throws {TypeError} when neither a DNS name nor an IP address is given, or
+ *   naming the address when one is not an IPv4 or IPv6 address.
+ * @throws {Error} when `ca` is not a PEM certificate with its PKCS#8 ECDSA P-256
+ *   key, or the key is not the certificate's.
  */
 export async function signServingCertificate(
   ca: CertificateAuthority,
@@ -120,44 +130,64 @@ export async function signServingCertificate(
   if (dnsNames.length === 0 && ipAddresses.length === 0) {
     throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
   }
-  const x509 = await loadX509();
+  ipAddresses.forEach(ipAddressBytes); // refuses a malformed address before any work
   const now = (options.now ?? (() => new Date()))().getTime();
-  const caCert = new x509.X509Certificate(ca.caCertPem);
-  const caKey = await crypto.subtle.importKey(
-    "pkcs8",
-    x509.PemConverter.decodeFirst(ca.caKeyPem),
-    EC_PARAMS,
-    false,
-    ["sign"],
-  );
-  const caPublicKey = await caCert.publicKey.export(EC_PARAMS, ["verify"]);
+  const { issuer, caKey } = await readCa(ca);
   const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
-  const names: X509.JsonGeneralName[] = [
-    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
-    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
-  ];
-  const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${dnsNames[0] ?? ipAddresses[0]}`,
-    issuer: caCert.subject,
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", leafKeys.publicKey));
+  const der = await buildCertificate({
+    serial: randomSerial(),
+    issuer: issuer.subject,
+    subject: commonNameOnly(dnsNames[0] ?? ipAddresses[0] ?? ""),
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + (options.validityDays ?? 365) * DAY_MS),
-    publicKey: leafKeys.publicKey,
+    subjectPublicKeyInfo: spki,
     signingKey: caKey,
-    signingAlgorithm: SIGNING,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names),
-      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caPublicKey),
+      basicConstraints(false),
+      keyUsage([KeyUsage.digitalSignature]),
+      serverAuthOnly(),
+      subjectAltNames(dnsNames, ipAddresses),
+      subjectKeyIdentifier(await keyIdentifier(spki)),
+      authorityKeyIdentifier(issuer.keyIdentifier),
     ],
   });
   return {
-    certPem: leaf.toString("pem") + "\n",
+    certPem: pemEncode(der, "CERTIFICATE"),
     keyPem: await privateKeyPem(leafKeys.privateKey),
   };
+}
+
+/** The CA's name, key identifier and signing key; the key must be the certificate's. */
+async function readCa(ca: CertificateAuthority) {
+  let issuer;
+  let caKey: CryptoKey;
+  try {
+    issuer = await readIssuer(pemDecode(ca.caCertPem, "CERTIFICATE"));
+    caKey = await crypto.subtle.importKey(
+      "pkcs8",
+      pemDecode(ca.caKeyPem, "PRIVATE KEY"),
+      EC_PARAMS,
+      false,
+      ["sign"],
+    );
+  } catch (err) {
+    throw new Error(
+      `Cannot sign with the CA: expected a PEM certificate and its PKCS#8 ECDSA P-256 key ` +
+        `(${(err as Error).message})`,
+    );
+  }
+  const publicKey = await crypto.subtle
+    .importKey("spki", issuer.subjectPublicKeyInfo, EC_PARAMS, false, ["verify"])
+    .catch(() => undefined);
+  const probe = new TextEncoder().encode("vigil CA key check");
+  const signature = await crypto.subtle.sign(SIGNING, caKey, probe);
+  if (
+    publicKey === undefined || !await crypto.subtle.verify(SIGNING, publicKey, signature, probe)
+  ) {
+    throw new Error("Cannot sign with the CA: its private key does not match its certificate");
+  }
+  return { issuer, caKey };
 }
 
 /**
@@ -213,13 +243,13 @@ async function writeAtomically(path: string, data: string, mode: number): Promis
 }
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
-  const der = await crypto.subtle.exportKey("pkcs8", key);
-  return (await loadX509()).PemConverter.encode(der, "PRIVATE KEY") + "\n";
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
+  return pemEncode(der, "PRIVATE KEY");
 }
 
-function randomSerial(): string {
+function randomSerial(): Uint8Array<ArrayBuffer> {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   // A positive, non-zero serial (RFC 5280 §4.1.2.2): clear the sign bit, set a low bit.
   bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x01;
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytes;
 }
