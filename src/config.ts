@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DurationError, formatDurationMs, parseDurationMs } from "./duration.ts";
+import { ipAddressBytes } from "./ip_address.ts";
 import type { LevelName } from "./observability/log.ts";
 
 /** A bad flag, variable or combination; `main.ts` exits 2 with its message. */
@@ -72,7 +73,7 @@ export interface OperatorConfig {
   readonly logFormat: "json" | "human" | "auto";
 }
 
-type Kind = "string" | "bool" | "duration" | "int" | "address" | "enum" | "path" | "port";
+type Kind = "string" | "bool" | "duration" | "int" | "address" | "enum" | "path" | "port" | "host";
 
 /** One accepted flag, for parsing and `--help`. */
 export interface FlagSpec {
@@ -94,6 +95,7 @@ export interface FlagSpec {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_ACCEPTED = "a DNS-1123 label (lowercase letters, digits, '-', at most 63)";
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Every flag `vigil run` accepts, in `--help` order. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -157,7 +159,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   {
     flag: "webhook-url-host",
     key: "webhookUrlHost",
-    kind: "string",
+    kind: "host",
     help:
       "self-signed mode: reach the webhooks at https://<host>:<webhook-port> (a local operator)",
   },
@@ -394,6 +396,8 @@ function accepted(spec: FlagSpec): string {
       return "a readable file path";
     case "string":
       return "a non-empty string";
+    case "host":
+      return "a DNS name (lowercase DNS-1123 subdomain) or an IP address, IPv6 with or without brackets";
   }
 }
 
@@ -455,6 +459,22 @@ function valueSchema(spec: FlagSpec, sources: ConfigSources): z.ZodType<unknown,
         (path) => spec.key !== "kubeconfig" || (sources.readable ?? readableFile)(path),
         problem("the file does not exist or is not readable"),
       );
+    case "host":
+      return text.transform((value, ctx) => {
+        const host = value.replace(/^\[(.*)\]$/, "$1");
+        if (host.includes(":") || /^[\d.]+$/.test(host)) {
+          try {
+            ipAddressBytes(host);
+          } catch {
+            ctx.issues.push({ code: "custom", input: value, ...problem("not an IP address") });
+            return z.NEVER;
+          }
+        } else if (host.length > 253 || !DNS_SUBDOMAIN.test(host)) {
+          ctx.issues.push({ code: "custom", input: value, ...problem("not a DNS name") });
+          return z.NEVER;
+        }
+        return host;
+      });
     case "string": {
       const nonEmpty = text.refine((v) => v.trim() !== "");
       if (spec.pattern === undefined) return nonEmpty;

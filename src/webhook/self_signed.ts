@@ -14,7 +14,6 @@ import {
   basicConstraints,
   buildCertificate,
   commonNameOnly,
-  ipAddressBytes,
   keyIdentifier,
   KeyUsage,
   keyUsage,
@@ -24,6 +23,7 @@ import {
   subjectKeyIdentifier,
 } from "./certificate_builder.ts";
 import { pemDecode, pemEncode } from "./der.ts";
+import { ipAddressBytes } from "../ip_address.ts";
 
 /** Options of {@linkcode generateSelfSigned}. */
 export interface SelfSignedOptions {

@@ -231,3 +231,29 @@ Deno.test("the last of a repeated flag wins, as with Go's pflag", () => {
     "WARN",
   );
 });
+
+Deno.test("the webhook URL host is a DNS name or an IP address, and an IPv6 one loses its brackets", () => {
+  assert.equal(parseRunConfig(["--webhook-url-host=127.0.0.1"], noEnv).webhookUrlHost, "127.0.0.1");
+  assert.equal(parseRunConfig(["--webhook-url-host=[::1]"], noEnv).webhookUrlHost, "::1");
+  assert.equal(
+    parseRunConfig(["--webhook-url-host=fd00::10:1"], noEnv).webhookUrlHost,
+    "fd00::10:1",
+  );
+  assert.equal(
+    parseRunConfig(["--webhook-url-host=vigil.example.com"], noEnv).webhookUrlHost,
+    "vigil.example.com",
+  );
+  fails(
+    ["--webhook-url-host=127.0.0.256"],
+    /invalid value "127.0.0.256" for --webhook-url-host: not an IP address \(accepted: a DNS name .* or an IP address/,
+  );
+  fails(
+    ["--webhook-url-host=1::2::3"],
+    /invalid value "1::2::3" for --webhook-url-host: not an IP address/,
+  );
+  fails(
+    ["--webhook-url-host=Vigil_Host"],
+    /invalid value "Vigil_Host" for --webhook-url-host: not a DNS name/,
+  );
+  fails(["--webhook-url-host=-x.example"], /not a DNS name/);
+});
