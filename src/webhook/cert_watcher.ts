@@ -128,7 +128,7 @@ export class CertWatcher implements CertSource {
   }
 
   /**
-   * Loads, then watches the directory and polls until `signal` aborts.
+   * Watches the directory, loads, and polls until `signal` aborts.
    *
    * A failing first load is logged, not thrown: the mount may appear later,
    * and {@linkcode ready} says whether one has been loaded. Resolves once the
@@ -136,7 +136,9 @@ export class CertWatcher implements CertSource {
    */
   async start(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    await this.#loadQuietly();
+    // Watch before the first load, synchronously in this call: a rotation
+    // that lands while the load reads is then an event, not missed until the
+    // next poll.
     let watcher: (AsyncIterable<unknown> & { close(): void }) | undefined;
     try {
       if (this.#watch) watcher = this.#fs.watch(this.#dir);
@@ -146,18 +148,19 @@ export class CertWatcher implements CertSource {
         error: String(err),
       });
     }
-    let poll: number | undefined;
-    const tick = () => {
-      this.#schedule(0);
-      poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
-    };
-    poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
     const stopped = new Promise<void>((resolve) => {
       signal.addEventListener("abort", () => {
         watcher?.close();
         resolve();
       }, { once: true });
     });
+    await this.#loadQuietly();
+    let poll: number | undefined;
+    const tick = () => {
+      this.#schedule(0);
+      poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
+    };
+    poll = this.#clock.setTimeout(tick, this.#pollIntervalMs);
     try {
       if (watcher !== undefined) {
         try {

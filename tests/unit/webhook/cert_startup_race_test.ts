@@ -237,3 +237,36 @@ Deno.test("a certificate rotated right after the first one appeared is served", 
     await Promise.all([watching, serving]);
   }
 });
+
+Deno.test("a certificate rotated while the watcher's own first load reads is loaded", async () => {
+  const { a, b, fs, clock, watcher } = await setUp();
+  fs.write(a);
+  // The mount changes just after the first load has read the old certificate.
+  const read = fs.readTextFile.bind(fs);
+  let rotated = false;
+  fs.readTextFile = async (path) => {
+    const text = await read(path);
+    if (!rotated && path.endsWith("tls.key")) {
+      rotated = true;
+      fs.write(b);
+    }
+    return text;
+  };
+  const stop = new AbortController();
+  const watching = watcher.start(stop.signal);
+  try {
+    for (let i = 0; i < 1_000 && !rotated; i++) await Promise.resolve();
+    assert.ok(rotated, "the first load read the directory");
+    // Well before the 10-minute poll: only a directory event can bring b in.
+    for (let i = 0; i < 1_000 && !clock.dueWithin(SETTLE_MS); i++) await Promise.resolve();
+    clock.advance(SETTLE_MS);
+    for (let i = 0; i < 1_000 && watcher.current()?.certPem !== b.certPem; i++) {
+      await Promise.resolve();
+    }
+    assert.equal(watcher.current()?.certPem, b.certPem, "the rotation during the first load");
+    assert.notEqual(a.certPem, b.certPem);
+  } finally {
+    stop.abort();
+    await watching;
+  }
+});
