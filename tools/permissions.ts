@@ -97,12 +97,6 @@ export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--heap-g
 /**
  * The flags for `deno compile` / `deno run` of `main.ts`: its permissions
  * and {@link V8_FLAGS}, so a test of `main.ts` runs it as the binary runs.
- *
- * `--no-code-cache`: V8's code cache saves compiling Vigil's modules again at
- * the next start, and is mapped into the process for as long as it runs. An
- * operator starts once and runs for days (and an in-cluster binary with a
- * read-only root filesystem cannot write one): idle `vigil run` median of
- * five starts 82 → 78 MiB (`deno task bench memory`, issue 10's note).
  */
 export function permissionFlags(extra: ExtraGrants = {}): string[] {
   const flags = [
@@ -112,7 +106,6 @@ export function permissionFlags(extra: ExtraGrants = {}): string[] {
     `--allow-env=${BASE_ENV.join(",")}`,
     "--allow-sys=hostname",
     "--no-prompt",
-    "--no-code-cache",
   ];
   if (extra.write && extra.write.length > 0) flags.push(`--allow-write=${extra.write.join(",")}`);
   return flags;
