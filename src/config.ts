@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DurationError, formatDurationMs, parseDurationMs } from "./duration.ts";
-import { ipAddressBytes } from "./ip_address.ts";
+import { ipAddressBytes, isIpLiteral } from "./ip_address.ts";
 import type { LevelName } from "./observability/log.ts";
 
 /** A bad flag, variable or combination; `main.ts` exits 2 with its message. */
@@ -462,7 +462,7 @@ function valueSchema(spec: FlagSpec, sources: ConfigSources): z.ZodType<unknown,
     case "host":
       return text.transform((value, ctx) => {
         const host = value.replace(/^\[(.*)\]$/, "$1");
-        if (host.includes(":") || /^[\d.]+$/.test(host)) {
+        if (isIpLiteral(host)) {
           try {
             ipAddressBytes(host);
           } catch {

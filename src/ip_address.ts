@@ -6,6 +6,14 @@
  */
 
 /**
+ * Whether a host is written as an IP address rather than a DNS name (it has
+ * a colon, or only digits and dots), so it must parse as one.
+ */
+export function isIpLiteral(host: string): boolean {
+  return host.includes(":") || /^[\d.]+$/.test(host);
+}
+
+/**
  * The 4 or 16 octets of an IPv4 or IPv6 address, as `iPAddress` carries it.
  *
  * @throws {TypeError} naming the address when it is neither.

@@ -30,6 +30,7 @@ import {
 } from "../database/mod.ts";
 import type { Runnable } from "../runtime/mod.ts";
 import type { Logger } from "../observability/log.ts";
+import { isIpLiteral } from "../ip_address.ts";
 import { listenHost } from "./listen_host.ts";
 import { sharedSelfSignedCa } from "./shared_ca.ts";
 
@@ -104,9 +105,7 @@ export class DatabaseWebhookRunnable implements Runnable {
       const leaf = await signServingCertificate(
         ca,
         endpoint.mode === "url"
-          ? /^[\d.]+$/.test(host) || host.includes(":")
-            ? { ipAddresses: [host.replace(/^\[(.*)\]$/, "$1")] }
-            : { dnsNames: [host] }
+          ? isIpLiteral(host) ? { ipAddresses: [host] } : { dnsNames: [host] }
           : {
             dnsNames: [
               `${endpoint.name}.${endpoint.namespace}.svc`,

@@ -7,6 +7,9 @@
  */
 import jsonPatch from "fast-json-patch";
 import { oneLine } from "./_issues.ts";
+import { encodeBase64 } from "./_base64.ts";
+
+export { encodeBase64 };
 
 // The request side lives in its own module; re-exported here so that
 // importers keep one place for reviews.
@@ -240,13 +243,4 @@ function withWarnings(
 
 function asJson(value: KubeObject): KubeObject {
   return JSON.parse(JSON.stringify(value)) as KubeObject;
-}
-
-/** Standard base64 (RFC 4648 §4) of `bytes`. */
-export function encodeBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { encodeBase64 } from "./_base64.ts";
 
 /** Bytes backed by a plain `ArrayBuffer`, as WebCrypto takes them. */
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -188,8 +189,6 @@ export function pemDecode(pem: string, label: string): Bytes {
 
 /** Encodes `der` as a PEM block labelled `label`, 64 characters a line, with a final newline. */
 export function pemEncode(der: Bytes, label: string): string {
-  let binary = "";
-  for (const byte of der) binary += String.fromCharCode(byte);
-  const lines = btoa(binary).match(/.{1,64}/g) ?? [];
+  const lines = encodeBase64(der).match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }

@@ -23,7 +23,6 @@ import {
   subjectKeyIdentifier,
 } from "./certificate_builder.ts";
 import { pemDecode, pemEncode } from "./der.ts";
-import { ipAddressBytes } from "../ip_address.ts";
 
 /** Options of {@linkcode generateSelfSigned}. */
 export interface SelfSignedOptions {
@@ -130,7 +129,6 @@ export async function signServingCertificate(
   if (dnsNames.length === 0 && ipAddresses.length === 0) {
     throw new TypeError("Cannot generate certificate: no DNS name or IP address given");
   }
-  ipAddresses.forEach(ipAddressBytes); // refuses a malformed address before any work
   const now = (options.now ?? (() => new Date()))().getTime();
   const { issuer, caKey } = await readCa(ca);
   const leafKeys = await crypto.subtle.generateKey(EC_PARAMS, true, ["sign", "verify"]);
