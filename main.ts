@@ -61,7 +61,7 @@ async function main(args: readonly string[]): Promise<number> {
       return 0;
     case "crds": {
       if (rest.length > 0) return usageError(`vigil crds takes no arguments, got "${rest[0]}"`);
-      const { renderCrdYaml } = await import("./src/database/crd.ts");
+      const { renderCrdYaml } = await import("./src/database/crd_yaml.ts");
       await Deno.stdout.write(new TextEncoder().encode(renderCrdYaml()));
       return 0;
     }

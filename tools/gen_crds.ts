@@ -7,7 +7,7 @@
  */
 
 // crd.ts directly: the generator needs the schemas, not the webhook stack.
-import { renderCrdYaml } from "../src/database/crd.ts";
+import { renderCrdYaml } from "../src/database/crd_yaml.ts";
 
 /** Where the Database CRD manifest lives, relative to the repository root. */
 export const DATABASE_CRD_PATH = "crds/databases.vigil.dev.yaml";

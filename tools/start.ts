@@ -19,7 +19,7 @@ const root = new URL("../", import.meta.url).pathname;
 async function reachable(): Promise<LoadedKubeConfig | undefined> {
   let loaded: LoadedKubeConfig;
   try {
-    loaded = loadKubeConfig();
+    loaded = await loadKubeConfig();
   } catch (err) {
     console.error(`no usable kubeconfig (${(err as Error).message})`);
     return undefined;

@@ -35,7 +35,7 @@ export async function runOperator(config: OperatorConfig): Promise<number> {
   checkListenerGrants(config);
   setupLogging({ level: config.logLevel, format: config.logFormat });
   const log = getLogger("vigil");
-  const loaded = loadKubeConfig({
+  const loaded = await loadKubeConfig({
     ...(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig }),
     ...(config.context === undefined ? {} : { context: config.context }),
   });

@@ -1,7 +1,7 @@
 /**
  * The `databases.vigil.dev` CustomResourceDefinition, generated from the zod
- * schemas of every version. `vigil crds` prints {@linkcode renderCrdYaml};
- * `tools/gen_crds.ts` writes it to `crds/databases.vigil.dev.yaml`.
+ * schemas of every version. `vigil crds` prints it as YAML (`crd_yaml.ts`);
+ * `tools/gen_crds.ts` writes that to `crds/databases.vigil.dev.yaml`.
  *
  * Decisions:
  * - Categories: `vigil` only. Not `all`: `kubectl delete all --all` must never
@@ -14,7 +14,6 @@
  * @module
  */
 
-import YAML from "yaml";
 import type { z } from "zod";
 import { GROUP } from "./schema_common.ts";
 import { type JsonSchema, structural, toOpenApiSchema } from "./openapi_schema.ts";
@@ -172,16 +171,3 @@ export function buildCrd(): JsonSchema {
 /** Header of the generated manifest. */
 export const CRD_HEADER = "# Generated from src/database by tools/gen_crds.ts; do not edit.\n" +
   "# Regenerate with: deno task crds\n";
-
-/**
- * Returns the CRD manifest as YAML text, exactly as `crds/databases.vigil.dev.yaml` holds it.
- *
- * @example
- * ```ts
- * import { renderCrdYaml } from "./crd.ts";
- * renderCrdYaml().startsWith("# Generated"); // true
- * ```
- */
-export function renderCrdYaml(): string {
-  return CRD_HEADER + YAML.stringify(buildCrd(), { lineWidth: 0, aliasDuplicateObjects: false });
-}

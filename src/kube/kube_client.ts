@@ -90,7 +90,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * @example
  * ```ts ignore
  * import { KubeClient, loadKubeConfig } from "./mod.ts";
- * using client = new KubeClient(loadKubeConfig().kubeConfig);
+ * using client = new KubeClient((await loadKubeConfig()).kubeConfig);
  * const version = await client.request<{ gitVersion: string }>("GET", "/version");
  * ```
  */

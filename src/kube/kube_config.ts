@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 /** A cluster entry: where the API server is and how to trust it. */
@@ -129,12 +128,34 @@ function defined<T extends object>(source: T): { [K in keyof T]: Exclude<T[K], u
 }
 
 /**
+ * The document a kubeconfig file holds. A JSON file is read as JSON, as
+ * kubectl reads it (the last of duplicate keys wins); anything else as YAML,
+ * with a parser loaded only then, so that in-cluster and JSON configurations
+ * never load it (about 3 MiB resident; issue 10, item 22).
+ */
+async function parseDocument(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // YAML flow mappings start with "{" too: the YAML parser decides.
+    }
+  }
+  const { parse } = await import("yaml");
+  try {
+    return parse(text);
+  } catch (cause) {
+    throw new SyntaxError(`not YAML: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
  * Clusters, users and contexts, and which context is current.
  *
  * @example
  * ```ts
  * import { KubeConfig } from "./kube_config.ts";
- * const kc = KubeConfig.parse(JSON.stringify({
+ * const kc = await KubeConfig.parse(JSON.stringify({
  *   clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443/" } }],
  *   users: [{ name: "u", user: { token: "t" } }],
  *   contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
@@ -164,13 +185,11 @@ export class KubeConfig {
    * @throws {SyntaxError} when the text is not YAML or not a kubeconfig
    * (the message names the first bad field).
    */
-  static parse(text: string, baseDir?: string): KubeConfig {
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (cause) {
-      throw new SyntaxError(`not YAML: ${(cause as Error).message}`, { cause });
-    }
+  static async parse(text: string, baseDir?: string): Promise<KubeConfig> {
+    return KubeConfig.#fromDocument(await parseDocument(text), baseDir);
+  }
+
+  static #fromDocument(raw: unknown, baseDir: string | undefined): KubeConfig {
     const parsed = fileSchema.safeParse(raw ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -55,7 +55,9 @@ export class KubeConfigError extends Error {
  * @throws {KubeConfigError} when no source exists, a named file cannot be read
  * or parsed, the context does not exist, or the context has no cluster.
  */
-export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeConfig {
+export async function loadKubeConfig(
+  options: LoadKubeConfigOptions = {},
+): Promise<LoadedKubeConfig> {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const exists = options.exists ?? fileExists;
   const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
@@ -67,20 +69,20 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
   if (options.kubeconfigPath !== undefined) {
     source = "flag";
     paths = [options.kubeconfigPath];
-    kc = loadFile(options.kubeconfigPath, "--kubeconfig");
+    kc = await loadFile(options.kubeconfigPath, "--kubeconfig");
   } else if ((env("KUBECONFIG") ?? "") !== "") {
     source = "env";
     paths = (env("KUBECONFIG") ?? "").split(":").filter((p) => p !== "");
     const [first, ...rest] = paths;
-    kc = loadFile(first!, "KUBECONFIG");
+    kc = await loadFile(first!, "KUBECONFIG");
     for (const path of rest) {
       if (!exists(path)) continue; // kubectl skips missing entries of KUBECONFIG too
-      kc = kc.merge(loadFile(path, "KUBECONFIG"));
+      kc = kc.merge(await loadFile(path, "KUBECONFIG"));
     }
   } else if (env("HOME") !== undefined && exists(`${env("HOME")}/.kube/config`)) {
     source = "home";
     paths = [`${env("HOME")}/.kube/config`];
-    kc = loadFile(paths[0]!, "~/.kube/config");
+    kc = await loadFile(paths[0]!, "~/.kube/config");
   } else if (env("KUBERNETES_SERVICE_HOST") !== undefined && exists(`${saDir}/token`)) {
     source = "in-cluster";
     // What client-go's InClusterConfig builds (CA file, a token file it
@@ -136,7 +138,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
   return { kubeConfig: kc, source, paths, server: cluster.server, namespace };
 }
 
-function loadFile(path: string, from: string): KubeConfig {
+async function loadFile(path: string, from: string): Promise<KubeConfig> {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -148,7 +150,7 @@ function loadFile(path: string, from: string): KubeConfig {
   }
   try {
     const slash = path.lastIndexOf("/");
-    return KubeConfig.parse(text, slash >= 0 ? path.slice(0, slash) || "/" : Deno.cwd());
+    return await KubeConfig.parse(text, slash >= 0 ? path.slice(0, slash) || "/" : Deno.cwd());
   } catch (cause) {
     throw new KubeConfigError(
       `Cannot parse kubeconfig ${path} (from ${from}): ${(cause as Error).message}`,

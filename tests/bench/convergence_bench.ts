@@ -306,7 +306,7 @@ async function newPlane(nodes: number): Promise<{ plane: Plane; client: KubeClie
   await plane.kubectlOk(["apply", "-f", "-"], {
     stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: namespaces }),
   });
-  const { kubeConfig } = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
+  const { kubeConfig } = await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
   return { plane, client: new KubeClient(kubeConfig) };
 }
 

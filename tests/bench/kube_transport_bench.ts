@@ -67,7 +67,7 @@ try {
   const key = atob(file.users[0].user["client-key-data"]);
   const url = `${server}${PATH}`;
   const headers = { accept: "application/json", "user-agent": "vigil-bench" };
-  const kube = new KubeClient(loadKubeConfig({ kubeconfigPath }).kubeConfig);
+  const kube = new KubeClient((await loadKubeConfig({ kubeconfigPath })).kubeConfig);
   const transports: Record<string, { get: Get; close(): Promise<void> | void }> = {};
   const agent = new Agent({ connect: { ca, cert, key }, allowH2: false });
   transports["undici Agent + undici fetch"] = {

@@ -542,7 +542,7 @@ async function newPlane(): Promise<{ plane: Plane; client: KubeClient }> {
   await installDatabaseCrd(plane);
   await plane.kubectlOk(["create", "namespace", NAMESPACE]);
   const client = new KubeClient(
-    loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+    (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
   );
   return { plane, client };
 }

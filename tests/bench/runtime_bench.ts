@@ -65,7 +65,7 @@ async function baseline() {
 }
 
 async function informerFigures(kubeconfigPath: string) {
-  const client = clientFor(kubeconfigPath);
+  const client = await clientFor(kubeconfigPath);
   const ns = await createNamespace(client, "bench");
   const count = 10_000;
   try {
@@ -119,7 +119,7 @@ async function informerFigures(kubeconfigPath: string) {
 
 if (Deno.args[0] === "--measure") {
   const [, mode, kubeconfigPath, ns] = Deno.args as [string, string, string, string];
-  const client = clientFor(kubeconfigPath);
+  const client = await clientFor(kubeconfigPath);
   gc();
   const before = Deno.memoryUsage();
   const ac = new AbortController();

@@ -355,7 +355,7 @@ export class VigilPair {
 
   async #watchLease(): Promise<void> {
     const client = new KubeClient(
-      loadKubeConfig({ kubeconfigPath: this.#plane.kubeconfigPath }).kubeConfig,
+      (await loadKubeConfig({ kubeconfigPath: this.#plane.kubeconfigPath })).kubeConfig,
     );
     const informer = new Informer<KubeObject>(client, {
       group: "coordination.k8s.io",

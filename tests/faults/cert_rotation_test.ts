@@ -38,7 +38,7 @@ Deno.test("fault 4: the webhook certificate rotated three times under 30 admissi
     await plane.kubectlOk(["label", "namespace", ns, `vigil.dev/fault-webhook=${id}`]);
     const pair = await VigilPair.start(plane, ns);
     const client = new KubeClient(
-      loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+      (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
     );
     try {
       await applyDatabases(plane, ns, databases("db", 3));

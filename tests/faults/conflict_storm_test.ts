@@ -36,7 +36,7 @@ Deno.test("fault 8: a second writer storms labels and annotations of the same ob
   await withNamespace(plane, "fault-storm", async (ns) => {
     const pair = await VigilPair.start(plane, ns);
     const storm = new KubeClient(
-      loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+      (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
       { userAgent: "storm" },
     );
     try {

@@ -150,7 +150,7 @@ async function refusedAndNothingStored(
       // Admission by replica a, as the apiserver reaches it.
       const a = pair.current("a")!;
       const client = new KubeClient(
-        loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+        (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
       );
       const configs = databaseWebhookConfigurations({
         name: configName,

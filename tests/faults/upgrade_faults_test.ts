@@ -104,7 +104,7 @@ Deno.test("fault 7: a database pod deleted mid upgrade comes back on its claim; 
   await withNamespace(plane, "fault-poddel", async (ns) => {
     const pair = await VigilPair.start(plane, ns);
     const client = new KubeClient(
-      loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+      (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
     );
     try {
       await applyDatabases(plane, ns, { ...databases("other", 5), orders: ORDERS });

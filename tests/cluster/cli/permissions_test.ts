@@ -1,12 +1,14 @@
 /**
  * The binary's permission flags follow what a user may configure: `main.ts
  * run` under exactly `tools/permissions.ts` (plus only the API server,
- * kubeconfig and certificate directory a local build adds) listens on
+ * kubeconfig and certificate directory a local build adds) reads a YAML
+ * kubeconfig (its parser is imported on first use), listens on
  * non-default ports, on IPv6 and IPv4 at once, and on an IPv6 loopback
  * address; what the flags cannot grant is refused at start with exit 2 and
  * a line naming the flag, instead of a `NotCapable` later.
  */
 import assert from "node:assert/strict";
+import YAML from "yaml";
 import { eventually, sharedPlane, withNamespace } from "../../support/shared_plane.ts";
 import { installDatabaseCrd } from "../../support/database_crd.ts";
 import { logRecords, startVigil } from "../../support/vigil_process.ts";
@@ -27,17 +29,24 @@ async function status(url: string): Promise<number | undefined> {
   }
 }
 
-Deno.test("under the binary's own grants vigil run listens on any port, IPv6 and IPv4, and on [::1]", async () => {
+Deno.test("under the binary's own grants vigil run reads a YAML kubeconfig and listens on any port, IPv6 and IPv4, and on [::1]", async () => {
   const plane = await sharedPlane();
   await installDatabaseCrd(plane);
   await withNamespace(plane, "cli-grants", async (ns) => {
     const certDir = await Deno.makeTempDir({ prefix: "vigil-grants-certs-" });
+    // The plane writes JSON; users' kubeconfigs are YAML, whose parser vigil
+    // imports only when it meets one: it must be in what the binary may load.
+    const kubeconfig = `${certDir}/kubeconfig.yaml`;
+    await Deno.writeTextFile(
+      kubeconfig,
+      YAML.stringify(JSON.parse(await Deno.readTextFile(plane.kubeconfigPath))),
+    );
     const bundle = await generateSelfSigned({ ipAddresses: ["127.0.0.1", "::1"] });
     await writeCertDirectory(certDir, bundle);
     const [webhook, metrics, health] = freePorts(3) as [number, number, number];
     const vigil = startVigil({
       server: plane.server,
-      kubeconfig: plane.kubeconfigPath,
+      kubeconfig,
       read: [certDir],
       args: [
         `--namespace=${ns}`,

@@ -219,7 +219,7 @@ export async function watchPods(
   expected: number,
 ): Promise<PodWatch> {
   const client = new KubeClient(
-    loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }).kubeConfig,
+    (await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath })).kubeConfig,
   );
   const informer = new Informer<KubeObject>(client, {
     group: "",

@@ -61,7 +61,7 @@ interface Scene {
 async function withDatabase(prefix: string, fn: (scene: Scene) => Promise<void>): Promise<void> {
   const plane = await sharedPlane();
   await installDatabaseCrd(plane);
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   await withNamespace(plane, prefix, async (namespace) => {
     const db = await client.request<Json>("POST", resourcePath(DATABASES, { namespace }), {
       body: {

@@ -208,7 +208,7 @@ async function injectedBundles(
  * so each request trusts what the API server would trust at that moment.
  */
 async function followCaBundle(kubeconfigPath: string, name: string) {
-  const client = new KubeClient(loadKubeConfig({ kubeconfigPath }).kubeConfig);
+  const client = new KubeClient((await loadKubeConfig({ kubeconfigPath })).kubeConfig);
   const informer = new Informer<KubeObject>(client, {
     group: "admissionregistration.k8s.io",
     version: "v1",

@@ -19,8 +19,8 @@ export const CONFIGMAPS = {
 } as const;
 
 /** A client for the plane behind `kubeconfigPath` (src/kube pools HTTP/1.1 connections). */
-export function clientFor(kubeconfigPath: string): KubeClient {
-  return new KubeClient(loadKubeConfig({ kubeconfigPath }).kubeConfig);
+export async function clientFor(kubeconfigPath: string): Promise<KubeClient> {
+  return new KubeClient((await loadKubeConfig({ kubeconfigPath })).kubeConfig);
 }
 
 /** Wraps a client and counts list (non-watch) requests. */

@@ -12,7 +12,7 @@ import {
 
 Deno.test("a controller with 4 workers never reconciles one key concurrently under a flood of updates", async () => {
   const plane = await sharedPlane();
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, "rt-flood");
   const ac = new AbortController();
   try {
@@ -60,7 +60,7 @@ Deno.test("a controller with 4 workers never reconciles one key concurrently und
 
 Deno.test("after a restart, a change to one of 2,000 objects is reconciled before the initial backlog drains", async () => {
   const plane = await sharedPlane();
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, "rt-priority");
   try {
     await createConfigMaps(client, ns, 2_000, { concurrency: 50 });

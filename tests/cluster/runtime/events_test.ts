@@ -5,7 +5,7 @@ import { clientFor, createNamespace, deleteNamespace } from "./_helpers.ts";
 
 Deno.test("10 identical events become one Event with count 10", async () => {
   const plane = await sharedPlane();
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, "rt-events");
   try {
     const cm = await client.request<{ metadata: { name: string; namespace: string; uid: string } }>(

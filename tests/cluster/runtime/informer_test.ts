@@ -17,7 +17,7 @@ import {
 
 Deno.test("informer sees creates, updates and deletes of ConfigMaps", async () => {
   const plane = await sharedPlane();
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, "rt-informer");
   const ac = new AbortController();
   try {
@@ -62,7 +62,7 @@ Deno.test({
     const plane = await startPlane({ mode: "apiserver", apiserverArgs: ["--watch-cache=false"] });
     const ac = new AbortController();
     try {
-      const client = clientFor(plane.kubeconfigPath);
+      const client = await clientFor(plane.kubeconfigPath);
       const ns = await createNamespace(client, "rt-gone");
       const other = await createNamespace(client, "rt-noise");
       await createConfigMaps(client, ns, 30);
@@ -104,7 +104,7 @@ Deno.test("informer recovers from an apiserver restart mid-watch with the same r
   const plane = await startPlane({ mode: "apiserver" });
   const ac = new AbortController();
   try {
-    const client = clientFor(plane.kubeconfigPath);
+    const client = await clientFor(plane.kubeconfigPath);
     const ns = await createNamespace(client, "rt-restart");
     await createConfigMaps(client, ns, 20);
     // Under Deno a dead watch connection is noticed by the inactivity timer

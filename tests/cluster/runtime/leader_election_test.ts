@@ -55,7 +55,7 @@ async function withPair(
   fn: (a: ReturnType<typeof spawn>, b: ReturnType<typeof spawn>, ns: string) => Promise<void>,
 ) {
   const plane = await sharedPlane();
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, prefix);
   const a = spawn(plane.kubeconfigPath, ns, "a");
   const b = spawn(plane.kubeconfigPath, ns, "b");
@@ -82,7 +82,7 @@ async function leaderMetric(vigil: VigilProcess): Promise<0 | 1 | undefined> {
 Deno.test("two vigil run replicas never both lead: every replica's leader metric and the Lease, watched throughout election, steady state and a graceful hand-over", async () => {
   const plane = await sharedPlane();
   await installDatabaseCrd(plane);
-  const client = clientFor(plane.kubeconfigPath);
+  const client = await clientFor(plane.kubeconfigPath);
   const ns = await createNamespace(client, "rt-elect");
   const certDir = await Deno.makeTempDir({ prefix: "vigil-elect-certs-" });
   await writeCertDirectory(certDir, await generateSelfSigned({ ipAddresses: ["127.0.0.1"] }));

@@ -99,8 +99,8 @@ Deno.test({
     ]);
     const ac = new AbortController();
     try {
-      const clientA = clientFor(a.kubeconfigPath);
-      const clientB = clientFor(b.kubeconfigPath);
+      const clientA = await clientFor(a.kubeconfigPath);
+      const clientB = await clientFor(b.kubeconfigPath);
       const ns = `rt-too-large-${crypto.randomUUID().slice(0, 8)}`;
       // A is far ahead of B: what the informer learns from A, B has never reached.
       await createNamespaceNamed(clientA, "noise");

@@ -55,7 +55,7 @@ Deno.test("a watch keeps its connection across events and notices at once that i
   const plane = await startPlane({ mode: "apiserver" });
   const ac = new AbortController();
   try {
-    const client = clientFor(plane.kubeconfigPath);
+    const client = await clientFor(plane.kubeconfigPath);
     const ns = await createNamespace(client, "rt-liveness");
     await createConfigMaps(client, ns, 5);
     const noticing = noticingClient(client);

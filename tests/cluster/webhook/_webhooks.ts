@@ -55,7 +55,7 @@ export async function startDatabaseWebhooks(
   options: DatabaseWebhooksOptions = {},
 ): Promise<DatabaseWebhooks> {
   await installDatabaseCrd(plane);
-  const { kubeConfig } = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
+  const { kubeConfig } = await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
   const client = new KubeClient(kubeConfig);
   const tls = await generateSelfSigned({ ipAddresses: ["127.0.0.1"] });
   const stopping = new AbortController();

@@ -56,7 +56,7 @@ Deno.test("the apiserver calls the Database webhooks on loopback", async (t) => 
   const plane = await sharedPlane();
   await installDatabaseCrd(plane);
 
-  const { kubeConfig } = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
+  const { kubeConfig } = await loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
   const client = new KubeClient(kubeConfig);
   const stop = new AbortController();
   const certDir = await Deno.makeTempDir({ prefix: "vigil-webhook-certs-" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderCrdYaml } from "../../../src/database/mod.ts";
+import { renderCrdYaml } from "../../../src/database/crd_yaml.ts";
 
 const STALE =
   "crds/databases.vigil.dev.yaml is out of date with src/database: run `deno task crds` " +

@@ -4,8 +4,8 @@ import {
   DatabaseSpecV1alpha1Schema,
   DatabaseSpecV1beta1Schema,
   DatabaseSpecV1Schema,
-  renderCrdYaml,
 } from "../../../src/database/mod.ts";
+import { renderCrdYaml } from "../../../src/database/crd_yaml.ts";
 
 type Node = Record<string, unknown>;
 interface Version {

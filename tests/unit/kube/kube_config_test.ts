@@ -32,8 +32,8 @@ contexts:
 current-context: dev
 `;
 
-Deno.test("kubeconfig YAML is read with kubectl's field meanings and paths relative to its file", () => {
-  const kc = KubeConfig.parse(YAML, "/home/me/.kube");
+Deno.test("kubeconfig YAML is read with kubectl's field meanings and paths relative to its file", async () => {
+  const kc = await KubeConfig.parse(YAML, "/home/me/.kube");
   assert.deepEqual(kc.getCurrentCluster(), {
     name: "dev",
     server: "https://dev.example:6443",
@@ -52,9 +52,10 @@ Deno.test("kubeconfig YAML is read with kubectl's field meanings and paths relat
   assert.equal(kc.getCurrentCluster(), undefined);
 });
 
-Deno.test("an exec command with a slash is relative to the file, a bare one is looked up on PATH", () => {
+Deno.test("an exec command with a slash is relative to the file, a bare one is looked up on PATH", async () => {
+  const file = await KubeConfig.parse(YAML, "/home/me/.kube");
   const asUser = (user: string) => {
-    const kc = KubeConfig.parse(YAML, "/home/me/.kube").merge(
+    const kc = file.merge(
       new KubeConfig({ clusters: [], users: [], contexts: [{ name: "c", cluster: "dev", user }] }),
     );
     kc.setCurrentContext("c");
@@ -69,12 +70,12 @@ Deno.test("an exec command with a slash is relative to the file, a bare one is l
   assert.equal(asUser("onpath")?.exec?.command, "aws-login");
 });
 
-Deno.test("merging keeps the first entry of each name and the first current-context set, as kubectl", () => {
-  const a = KubeConfig.parse(JSON.stringify({
+Deno.test("merging keeps the first entry of each name and the first current-context set, as kubectl", async () => {
+  const a = await KubeConfig.parse(JSON.stringify({
     clusters: [{ name: "c", cluster: { server: "https://a:6443" } }],
     contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
   }));
-  const b = KubeConfig.parse(JSON.stringify({
+  const b = await KubeConfig.parse(JSON.stringify({
     clusters: [
       { name: "c", cluster: { server: "https://b:6443" } },
       { name: "d", cluster: { server: "https://d:6443" } },
@@ -89,12 +90,25 @@ Deno.test("merging keeps the first entry of each name and the first current-cont
   assert.equal(merged.getCurrentUser()?.token, "t");
 });
 
-Deno.test("a malformed kubeconfig is a SyntaxError naming the first bad field", () => {
-  assert.throws(
+Deno.test("a malformed kubeconfig is a SyntaxError naming the first bad field", async () => {
+  await assert.rejects(
     () => KubeConfig.parse("clusters:\n- name: c\n  cluster: {}\n"),
     (err: unknown) =>
       err instanceof SyntaxError && /clusters\.0\.cluster\.server/.test(err.message),
   );
-  assert.throws(() => KubeConfig.parse("{not yaml: ["), SyntaxError);
-  assert.equal(KubeConfig.parse("").getCurrentCluster(), undefined);
+  await assert.rejects(() => KubeConfig.parse("{not yaml: ["), SyntaxError);
+  assert.equal((await KubeConfig.parse("")).getCurrentCluster(), undefined);
+});
+
+Deno.test("a JSON kubeconfig is read as JSON, and a YAML flow mapping that starts like JSON as YAML", async () => {
+  const json = await KubeConfig.parse(
+    '{"clusters":[{"name":"c","cluster":{"server":"https://a:6443/"}}],' +
+      '"contexts":[{"name":"x","context":{"cluster":"c","user":"u"}}],"current-context":"x"}',
+  );
+  assert.equal(json.getCurrentCluster()?.server, "https://a:6443");
+  const flow = await KubeConfig.parse(
+    "{clusters: [{name: c, cluster: {server: 'https://b:6443'}}], " +
+      "contexts: [{name: x, context: {cluster: c, user: u}}], current-context: x}",
+  );
+  assert.equal(flow.getCurrentCluster()?.server, "https://b:6443");
 });

@@ -36,9 +36,9 @@ Deno.test("--kubeconfig wins over KUBECONFIG and ~/.kube/config", async () => {
   await withFiles({
     a: kubeconfig("https://a:6443"),
     "home/.kube/config": kubeconfig("https://h:6443"),
-  }, (dir) => {
+  }, async (dir) => {
     const env = { KUBECONFIG: `${dir}/missing`, HOME: `${dir}/home` };
-    const loaded = loadKubeConfig({
+    const loaded = await loadKubeConfig({
       kubeconfigPath: `${dir}/a`,
       env: (n) => env[n as keyof typeof env],
     });
@@ -52,17 +52,17 @@ Deno.test("KUBECONFIG wins over ~/.kube/config, and missing later entries are sk
   await withFiles({
     a: kubeconfig("https://a:6443"),
     "home/.kube/config": kubeconfig("https://h:6443"),
-  }, (dir) => {
+  }, async (dir) => {
     const env = { KUBECONFIG: `${dir}/a:${dir}/missing`, HOME: `${dir}/home` };
-    const loaded = loadKubeConfig({ env: (n) => env[n as keyof typeof env] });
+    const loaded = await loadKubeConfig({ env: (n) => env[n as keyof typeof env] });
     assert.equal(loaded.source, "env");
     assert.equal(loaded.server, "https://a:6443");
   });
 });
 
 Deno.test("~/.kube/config is used when nothing else is set", async () => {
-  await withFiles({ "home/.kube/config": kubeconfig("https://h:6443") }, (dir) => {
-    const loaded = loadKubeConfig({ env: (n) => (n === "HOME" ? `${dir}/home` : undefined) });
+  await withFiles({ "home/.kube/config": kubeconfig("https://h:6443") }, async (dir) => {
+    const loaded = await loadKubeConfig({ env: (n) => (n === "HOME" ? `${dir}/home` : undefined) });
     assert.equal(loaded.source, "home");
     assert.equal(loaded.server, "https://h:6443");
   });
@@ -73,7 +73,7 @@ Deno.test("in-cluster config reaches the apiserver by its service name", async (
     { "sa/token": "tok", "sa/namespace": "vigil-system\n", "sa/ca.crt": "x" },
     async (dir) => {
       const env = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
-      const loaded = loadKubeConfig({
+      const loaded = await loadKubeConfig({
         env: (n) => env[n as keyof typeof env],
         serviceAccountDir: `${dir}/sa`,
       });
@@ -93,14 +93,14 @@ Deno.test("in-cluster config reaches the apiserver by its service name", async (
 });
 
 Deno.test("--context selects a context, and an unknown one lists the known ones", async () => {
-  await withFiles({ a: kubeconfig("https://a:6443", ["one", "two"]) }, (dir) => {
-    const loaded = loadKubeConfig({
+  await withFiles({ a: kubeconfig("https://a:6443", ["one", "two"]) }, async (dir) => {
+    const loaded = await loadKubeConfig({
       kubeconfigPath: `${dir}/a`,
       context: "two",
       env: () => undefined,
     });
     assert.equal(loaded.namespace, "ns-two");
-    assert.throws(
+    await assert.rejects(
       () => loadKubeConfig({ kubeconfigPath: `${dir}/a`, context: "three", env: () => undefined }),
       (err: unknown) =>
         err instanceof KubeConfigError && /--context=three/.test(err.message) &&
@@ -109,8 +109,8 @@ Deno.test("--context selects a context, and an unknown one lists the known ones"
   });
 });
 
-Deno.test("no source at all is an error naming every place looked at, not a silent localhost:8080", () => {
-  assert.throws(
+Deno.test("no source at all is an error naming every place looked at, not a silent localhost:8080", async () => {
+  await assert.rejects(
     () => loadKubeConfig({ env: () => undefined, exists: () => false }),
     (err: unknown) =>
       err instanceof KubeConfigError && /KUBECONFIG/.test(err.message) &&
@@ -119,13 +119,13 @@ Deno.test("no source at all is an error naming every place looked at, not a sile
 });
 
 Deno.test("an unreadable or unparsable file names the file and where it came from", async () => {
-  assert.throws(
+  await assert.rejects(
     () => loadKubeConfig({ kubeconfigPath: "/nonexistent/kc", env: () => undefined }),
     (err: unknown) =>
       err instanceof KubeConfigError && /\/nonexistent\/kc \(from --kubeconfig\)/.test(err.message),
   );
-  await withFiles({ bad: "{not yaml: [" }, (dir) => {
-    assert.throws(
+  await withFiles({ bad: "{not yaml: [" }, async (dir) => {
+    await assert.rejects(
       () => loadKubeConfig({ kubeconfigPath: `${dir}/bad`, env: () => undefined }),
       (err: unknown) =>
         err instanceof KubeConfigError && /Cannot parse kubeconfig/.test(err.message),

@@ -57,3 +57,14 @@ Deno.test("vigil never loads an X.509 library: self-signed mode writes its certi
     "@peculiar/x509 and reflect-metadata cost ~9 MiB for two certificates",
   );
 });
+
+Deno.test("vigil loads a YAML parser only for a YAML kubeconfig: in-cluster and JSON configurations never load it", async () => {
+  const atStart = [...await staticGraph()].filter((s) => /^npm:\/?yaml@/.test(s));
+  assert.deepEqual(
+    atStart,
+    [],
+    "kube_config.ts imports yaml on first use, crd_yaml.ts holds the CRD's YAML",
+  );
+  // `deno compile` embeds what `await import("yaml")` names, so a YAML kubeconfig still works.
+  assert.ok([...await staticGraph(true)].some((s) => /^npm:\/?yaml@/.test(s)));
+});
