@@ -5,22 +5,40 @@
  *
  * @module
  */
+import { StringPool } from "./_string_pool.ts";
 
 /**
  * Freezes `value` and every object and array reachable from it; returns it.
+ * With a `pool`, every string value it holds (but those of the fields
+ * {@link StringPool.pools} skips) is first replaced by the pool's equal
+ * string, so that equal values across objects share one copy.
  *
  * Assumptions: an object that is already frozen is taken as deeply frozen
  * (so shared subtrees and cycles cost nothing twice); typed arrays, which
  * cannot be frozen, are left as they are (JSON never yields them).
  */
-export function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T, pool?: StringPool): T {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
   if (ArrayBuffer.isView(value)) return value;
-  Object.freeze(value);
   if (Array.isArray(value)) {
-    for (const item of value) deepFreeze(item);
+    if (pool !== undefined) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === "string") value[i] = pool.intern(item);
+      }
+    }
+    Object.freeze(value);
+    for (const item of value) deepFreeze(item, pool);
   } else {
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+    const record = value as Record<string, unknown>;
+    if (pool !== undefined) {
+      for (const key in record) {
+        const field = record[key];
+        if (typeof field === "string" && StringPool.pools(key)) record[key] = pool.intern(field);
+      }
+    }
+    Object.freeze(value);
+    for (const key in record) deepFreeze(record[key], pool);
   }
   return value;
 }
