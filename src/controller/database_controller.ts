@@ -24,6 +24,7 @@ import {
 } from "../runtime/mod.ts";
 import { Applier, resourceFor } from "./apply/mod.ts";
 import { DATABASE_RESOURCE, DatabaseReconciler } from "./database_reconciler.ts";
+import { forgetOnceCached } from "./recent_writes.ts";
 import { MANAGED_BY_SELECTOR } from "./desired/mod.ts";
 import { CACHE_TRANSFORMS } from "./cache_transforms.ts";
 import { OWNED_INDEXERS } from "./instance_index.ts";
@@ -142,6 +143,13 @@ export function createDatabaseController(o: DatabaseControllerOptions): Database
     predicates: [ignoreStatusOnlyChanges],
     priority: (change) => change === "create" ? NEW_DATABASE_PRIORITY : 0,
   });
+  // Every cache tells the reconciler what it now holds, so that a write it
+  // remembers (to compare against until the cache catches up) is forgotten
+  // as soon as the cache has it, not at the object's next reconcile.
+  databases.addEventHandler(forgetOnceCached(reconciler, "Database"));
+  for (const [kind, informer] of owned) {
+    informer.addEventHandler(forgetOnceCached(reconciler, kind));
+  }
   const toOwner = enqueueForOwner<KubeObject>({ group: "vigil.dev", kind: "Database" });
   for (const [kind, informer] of owned) {
     controller.watch(informer, { map: CONTROLLED.has(kind) ? toOwner : byInstanceLabel });

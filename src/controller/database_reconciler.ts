@@ -188,6 +188,19 @@ export class DatabaseReconciler {
     this.#recent = new RecentWrites({ clock: this.#clock });
   }
 
+  /**
+   * The cache of `kind` now holds (or has deleted) `obj`: a write to it that
+   * stood in for the cache until then is forgotten. Informers' handlers call it.
+   */
+  observed(kind: string, obj: KubeObject): void {
+    this.#recent.observed(kind, obj);
+  }
+
+  /** Writes remembered because the caches have not caught up with them yet. */
+  get pendingWrites(): number {
+    return this.#recent.size;
+  }
+
   /** One reconcile of one Database. */
   reconcile = async (req: Request, ctx: ReconcileContext): Promise<ReconcileResult> => {
     const namespace = req.namespace ?? "";
