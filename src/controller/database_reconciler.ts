@@ -196,11 +196,6 @@ export class DatabaseReconciler {
     this.#recent.observed(kind, obj);
   }
 
-  /** Writes remembered because the caches have not caught up with them yet. */
-  get pendingWrites(): number {
-    return this.#recent.size;
-  }
-
   /** One reconcile of one Database. */
   reconcile = async (req: Request, ctx: ReconcileContext): Promise<ReconcileResult> => {
     const namespace = req.namespace ?? "";

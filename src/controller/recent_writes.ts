@@ -16,8 +16,8 @@
  *   called for every object an informer caches or deletes, forgets it the
  *   moment a cache holds that version. Without it a write was remembered
  *   until the object's next reconcile, which a status write (filtered out
- *   as status-only) never brings: at 1,000 Databases, 1,000 full Database
- *   objects held for good (issue 9).
+ *   as status-only) never brings: at 1,000 Databases, 995 whole Database
+ *   objects were held for good (issue 9).
  * - What is remembered is what the caches hold: the object without
  *   `metadata.managedFields`.
  *
