@@ -7,14 +7,8 @@
  *
  * @module
  */
-import type { KubeObject } from "../runtime/mod.ts";
+import { type KubeObject, withoutManagedFields } from "../runtime/mod.ts";
 import type { LiveJob, LivePod } from "./observed_kinds.ts";
-
-function metadataOf(obj: KubeObject): KubeObject["metadata"] {
-  if (obj.metadata === undefined) return undefined;
-  const { managedFields: _, ...rest } = obj.metadata;
-  return rest;
-}
 
 /** A pod as the reconciler reads it: metadata, phase, Ready and container states. */
 export function slimPod(obj: KubeObject): KubeObject {
@@ -22,7 +16,7 @@ export function slimPod(obj: KubeObject): KubeObject {
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: metadataOf(obj),
+    metadata: withoutManagedFields(obj).metadata,
     ...(status === undefined ? {} : {
       status: {
         ...(status.phase === undefined ? {} : { phase: status.phase }),
@@ -52,7 +46,7 @@ export function slimJob(obj: KubeObject): KubeObject {
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: metadataOf(obj),
+    metadata: withoutManagedFields(obj).metadata,
     ...(status === undefined ? {} : { status }),
   } as KubeObject;
 }

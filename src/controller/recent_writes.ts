@@ -29,6 +29,7 @@ import {
   type EventHandler,
   type KubeObject,
   realClock,
+  withoutManagedFields,
 } from "../runtime/mod.ts";
 
 /** Options of {@link RecentWrites}. */
@@ -113,12 +114,6 @@ export function forgetOnceCached(observer: CacheObserver, kind: string): EventHa
     onDelete: (obj) =>
       observer.observed(kind, obj instanceof DeletedFinalStateUnknown ? obj.obj : obj),
   };
-}
-
-function withoutManagedFields(obj: KubeObject): KubeObject {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  const { managedFields: _, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
 }
 
 function keyOf(kind: string, obj: KubeObject): string {

@@ -5,13 +5,16 @@
  *
  * @module
  */
-import { StringPool } from "./_string_pool.ts";
+import type { StringPool } from "./_string_pool.ts";
+
+/** Fields whose values differ on every object: a pool slot for them would never be shared. */
+const UNPOOLED_FIELDS: ReadonlySet<string> = new Set(["uid", "resourceVersion"]);
 
 /**
  * Freezes `value` and every object and array reachable from it; returns it.
- * With a `pool`, every string value it holds (but those of the fields
- * {@link StringPool.pools} skips) is first replaced by the pool's equal
- * string, so that equal values across objects share one copy.
+ * With a `pool`, every string value it holds (but `uid` and
+ * `resourceVersion`, unique per object) is first replaced by the pool's
+ * equal string, so that equal values across objects share one copy.
  *
  * Assumptions: an object that is already frozen is taken as deeply frozen
  * (so shared subtrees and cycles cost nothing twice); typed arrays, which
@@ -34,7 +37,9 @@ export function deepFreeze<T>(value: T, pool?: StringPool): T {
     if (pool !== undefined) {
       for (const key in record) {
         const field = record[key];
-        if (typeof field === "string" && StringPool.pools(key)) record[key] = pool.intern(field);
+        if (typeof field === "string" && !UNPOOLED_FIELDS.has(key)) {
+          record[key] = pool.intern(field);
+        }
       }
     }
     Object.freeze(value);

@@ -16,9 +16,6 @@
  * @module
  */
 
-/** Fields whose values differ on every object: a slot for them would never be shared. */
-const UNIQUE_VALUE_FIELDS: ReadonlySet<string> = new Set(["uid", "resourceVersion"]);
-
 /** Interns repeated string values up to a size and count bound. */
 export class StringPool {
   readonly #strings = new Map<string, string>();
@@ -60,11 +57,6 @@ export class StringPool {
     this.#strings.set(value, value);
     this.#chars += value.length;
     return value;
-  }
-
-  /** Whether the value of field `key` is worth pooling (array items always are). */
-  static pools(key: string): boolean {
-    return !UNIQUE_VALUE_FIELDS.has(key);
   }
 }
 

@@ -39,6 +39,13 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
+/** `obj` without `metadata.managedFields`, as a shallow copy; `obj` itself is left whole. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 /** Options of {@link Reflector}. */
 export interface ReflectorOptions<T> {
   /** Default {@link stripManagedFields}; pass `(o) => o` to keep objects whole. */

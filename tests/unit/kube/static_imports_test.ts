@@ -15,21 +15,26 @@ interface Info {
   }[];
 }
 
-/**
- * Every module `main.ts` loads at start, npm modules as `npm:` specifiers;
- * with `dynamic`, also every module it may load later with `await import()`.
- */
-async function staticGraph(dynamic = false): Promise<Set<string>> {
+/** `deno info --json main.ts`, run once for every test of this file. */
+const info: Promise<Info> = (async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", MAIN],
     stdout: "piped",
     stderr: "piped",
   }).output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
+})();
+
+/**
+ * Every module `main.ts` loads at start, npm modules as `npm:` specifiers;
+ * with `dynamic`, also every module it may load later with `await import()`.
+ */
+async function staticGraph(dynamic = false): Promise<Set<string>> {
+  const { roots, modules } = await info;
+  const bySpecifier = new Map(modules.map((m) => [m.specifier, m]));
   const seen = new Set<string>();
-  const pending = [...info.roots];
+  const pending = [...roots];
   while (pending.length > 0) {
     const specifier = pending.pop()!;
     if (seen.has(specifier)) continue;
