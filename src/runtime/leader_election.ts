@@ -311,20 +311,41 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Gives the lease up, as client-go's `release`: reads it first, because the
+   * version this elector last wrote may be stale (a renewal cut short by the
+   * stop can commit without its answer arriving, and a PUT with the old
+   * version is then refused, leaving the lease to expire while a standby
+   * waits), and leaves it alone unless this candidate still holds it.
+   * Bounded by the renew deadline.
+   */
   async #release(): Promise<void> {
-    const now = this.#clock.now();
-    const record: LeaderElectionRecord = {
-      holderIdentity: "",
-      leaseDurationSeconds: 1,
-      acquireTimeMs: now,
-      renewTimeMs: now,
-      leaseTransitions: this.#observed?.leaseTransitions ?? 0,
-    };
+    const deadline = new AbortController();
+    const timer = this.#clock.setTimeout(
+      () => deadline.abort(new Error("renew deadline passed")),
+      this.#o.renewDeadlineMs,
+    );
     try {
-      await this.#lock.update(record);
+      const current = await this.#lock.get(deadline.signal);
+      if (current.record.holderIdentity !== this.#lock.identity) {
+        this.#log.info("not releasing the lease: another candidate holds it", {
+          holder: current.record.holderIdentity,
+        });
+        return;
+      }
+      const now = this.#clock.now();
+      await this.#lock.update({
+        holderIdentity: "",
+        leaseDurationSeconds: 1,
+        acquireTimeMs: now,
+        renewTimeMs: now,
+        leaseTransitions: current.record.leaseTransitions,
+      }, deadline.signal);
       this.#log.info("released the lease");
     } catch (err) {
       this.#log.warn("cannot release the lease; it will expire", { err });
+    } finally {
+      this.#clock.clearTimeout(timer);
     }
   }
 

@@ -80,7 +80,10 @@ Deno.test("fault 6: SIGTERM to the leader under load hands over in < 1 s, 0 fail
           `converged in ${report.convergeMs} ms, writes settled in ${report.settleMs} ms`,
       );
       assert.equal(code, 0, pair.logs());
-      assert.ok(handoverMs < 1_000, `handover took ${handoverMs} ms\n${pair.summary()}`);
+      assert.ok(
+        handoverMs < 1_000,
+        `handover took ${handoverMs} ms\n${pair.summary()}\n${pair.logs(20)}`,
+      );
       assert.ok(results.length >= 30 * 5, `only ${results.length} admission requests were sent`);
       assert.deepEqual(failed.slice(0, 5), [], `${failed.length} admission requests failed`);
     } finally {

@@ -287,3 +287,95 @@ Deno.test("leader work's signal carries the stop's reason when stopped, and a Le
   assert.deepEqual(await second, { type: "lost" });
   assert.ok(reasons[1] instanceof LeaderElectionLostError, String(reasons[1]));
 });
+
+/**
+ * A lock whose next update reaches the server but whose answer is lost: the
+ * write commits, and the caller sees only its own abort (a renewal in flight
+ * when the stop cut it short). Its remembered version is then stale.
+ */
+function lockLosingOneAnswer(cell: MemoryLockCell, id: string) {
+  const memory = new MemoryLock(cell, id);
+  let loseNext = false;
+  let inFlight = Promise.withResolvers<void>();
+  const lock: ResourceLock = {
+    identity: id,
+    get: () => memory.get(),
+    create: (record) => memory.create(record),
+    update: (record, signal) => {
+      if (!loseNext) return memory.update(record);
+      loseNext = false;
+      cell.write(record);
+      inFlight.resolve();
+      return new Promise<void>((_, reject) =>
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true })
+      );
+    },
+    describe: () => memory.describe(),
+  };
+  return {
+    lock,
+    /** Loses the answer of the next update; resolves when that update is in flight. */
+    loseNextAnswer: () => {
+      loseNext = true;
+      inFlight = Promise.withResolvers<void>();
+      return inFlight.promise;
+    },
+  };
+}
+
+Deno.test("a stop that cuts short a renewal whose answer was lost still releases the lease", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const { lock, loseNextAnswer } = lockLosingOneAnswer(cell, "a");
+  const a = new LeaderElector(lock, {
+    clock,
+    random: () => 0,
+    onStartedLeading: (signal) =>
+      new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(), { once: true })
+      ),
+  });
+  const stop = new AbortController();
+  const run = a.run(stop.signal);
+  await clock.advance(0);
+  assert.equal(a.isLeader(), true);
+  const renewing = loseNextAnswer();
+  await clock.advance(2_000);
+  await renewing;
+  stop.abort("SIGTERM");
+  assert.deepEqual(await run, { type: "stopped" });
+  assert.equal(cell.current!.record.holderIdentity, "", "released, not left to expire");
+  assert.equal(cell.current!.record.leaseDurationSeconds, 1);
+});
+
+Deno.test("a stopping leader leaves alone a lease that another candidate holds", async () => {
+  const clock = new FakeClock();
+  const cell = new MemoryLockCell();
+  const { lock, loseNextAnswer } = lockLosingOneAnswer(cell, "a");
+  const a = new LeaderElector(lock, {
+    clock,
+    random: () => 0,
+    onStartedLeading: (signal) =>
+      new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(), { once: true })
+      ),
+  });
+  const stop = new AbortController();
+  const run = a.run(stop.signal);
+  await clock.advance(0);
+  const renewing = loseNextAnswer();
+  await clock.advance(2_000);
+  await renewing;
+  // Meanwhile another candidate took the lease (this leader's renewals stalled).
+  const taken = {
+    holderIdentity: "b",
+    leaseDurationSeconds: 15,
+    acquireTimeMs: clock.now(),
+    renewTimeMs: clock.now(),
+    leaseTransitions: 1,
+  };
+  cell.write(taken);
+  stop.abort("SIGTERM");
+  assert.deepEqual(await run, { type: "stopped" });
+  assert.deepEqual(cell.current!.record, taken, "b's lease is untouched");
+});
