@@ -95,12 +95,27 @@ export interface ExtraGrants {
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--heap-growing-percent=20"];
 
 /**
- * The flags for `deno compile` / `deno run` of `main.ts`: its permissions
- * and {@link V8_FLAGS}, so a test of `main.ts` runs it as the binary runs.
+ * Runtime flags besides permissions and V8's:
+ * - `--no-code-cache`: the binary runs in a pod whose root filesystem is
+ *   read-only (deploy/), so the V8 code cache `deno compile` would keep in
+ *   the temporary directory can never be written there, and where it could
+ *   be, it is read into memory at every start. Under `deno run` the cache
+ *   is an SQLite file mapped into the process. Without it, idle `vigil run`
+ *   is 3–5 MiB smaller (75–76 against 78–81 MiB, tests/bench/memory_bench.ts;
+ *   issue 10's note) and reaches leadership as fast, within this machine's
+ *   noise (0.5–0.8 s either way): Vigil's modules compile lazily, once.
+ */
+export const RUNTIME_FLAGS: readonly string[] = ["--no-code-cache"];
+
+/**
+ * The flags for `deno compile` / `deno run` of `main.ts`: its permissions,
+ * {@link V8_FLAGS} and {@link RUNTIME_FLAGS}, so a test of `main.ts` runs it
+ * as the binary runs.
  */
 export function permissionFlags(extra: ExtraGrants = {}): string[] {
   const flags = [
     `--v8-flags=${V8_FLAGS.join(",")}`,
+    ...RUNTIME_FLAGS,
     `--allow-net=${[...BASE_NET, ...(extra.net ?? [])].join(",")}`,
     `--allow-read=${[...BASE_READ, ...(extra.read ?? [])].join(",")}`,
     `--allow-env=${BASE_ENV.join(",")}`,

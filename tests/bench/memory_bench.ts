@@ -17,6 +17,7 @@
  * have the Database CRD installed).
  */
 import { startPlane } from "../support/plane.ts";
+import { RUNTIME_FLAGS, V8_FLAGS } from "../../tools/permissions.ts";
 import { startVigil } from "../support/vigil_process.ts";
 import { buildCrd } from "../../src/database/crd.ts";
 import { generateSelfSigned, writeCertDirectory } from "../../src/webhook/mod.ts";
@@ -117,7 +118,8 @@ try {
     args: [
       "run",
       "--allow-all",
-      "--v8-flags=--expose-gc",
+      `--v8-flags=${[...V8_FLAGS, "--expose-gc"].join(",")}`,
+      ...RUNTIME_FLAGS,
       new URL("./_vigil_memory_probe.ts", import.meta.url).pathname,
       `--kubeconfig=${kubeconfigPath}`,
       "--health-probe-bind-address=127.0.0.1:18081",
@@ -171,11 +173,11 @@ try {
     await bare.status;
   }
 
-  const f = (n: number) => n.toFixed(0).padStart(5);
+  const f = (n: number) => n.toFixed(1).padStart(6);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const spread = (pick: (r: Resident) => number, at: "ready" | "idle") => {
     const xs = runs.map((r) => pick(r[at]));
-    return `${f(median(xs))} MiB (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+    return `${f(median(xs))} MiB (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
   };
   const idleRss = median(runs.map((r) => r.idle.rssMiB));
   console.log(`\nvigil run, idle, no Database cached (apiserver plane, CRD installed)`);

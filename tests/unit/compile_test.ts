@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { V8_FLAGS } from "../../tools/permissions.ts";
+import { RUNTIME_FLAGS, V8_FLAGS } from "../../tools/permissions.ts";
 
 // `deno compile` cannot finish here (denort is not downloadable), but with
 // DENORT_BIN pointing at nothing it parses the permission flags, builds the
@@ -19,5 +19,6 @@ Deno.test("task compile's flags and module graph are accepted by deno compile up
   assert.match(stderr, /--allow-net=kubernetes\.default\.svc,0\.0\.0\.0,\[::\]/);
   // The binary carries the V8 flags main.ts is tested and measured with.
   assert.match(stderr, new RegExp(`--v8-flags=${V8_FLAGS.join(",")} `));
+  for (const flag of RUNTIME_FLAGS) assert.ok(stderr.includes(` ${flag} `), `${flag}: ${stderr}`);
   assert.match(stderr, /Could not find denort at '\/nonexistent\/denort'/, stderr);
 });
