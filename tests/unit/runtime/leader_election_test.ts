@@ -289,21 +289,22 @@ Deno.test("leader work's signal carries the stop's reason when stopped, and a Le
 });
 
 /**
- * A lock whose next update reaches the server but whose answer is lost: the
- * write commits, and the caller sees only its own abort (a renewal in flight
- * when the stop cut it short). Its remembered version is then stale.
+ * A leader "a" whose renewal reached the server but whose answer was lost:
+ * the write committed, and the elector sees only its own abort once the stop
+ * cuts the renewal short, so the version its lock remembers is stale.
+ * Resolves once that renewal is in flight; `stop()` then stops the leader.
  */
-function lockLosingOneAnswer(cell: MemoryLockCell, id: string) {
-  const memory = new MemoryLock(cell, id);
-  let loseNext = false;
-  let inFlight = Promise.withResolvers<void>();
+async function leaderWithLostRenewal(cell: MemoryLockCell, clock: FakeClock) {
+  const memory = new MemoryLock(cell, "a");
+  const inFlight = Promise.withResolvers<void>();
+  let lose = false;
   const lock: ResourceLock = {
-    identity: id,
+    identity: "a",
     get: () => memory.get(),
     create: (record) => memory.create(record),
     update: (record, signal) => {
-      if (!loseNext) return memory.update(record);
-      loseNext = false;
+      if (!lose) return memory.update(record);
+      lose = false;
       cell.write(record);
       inFlight.resolve();
       return new Promise<void>((_, reject) =>
@@ -312,13 +313,25 @@ function lockLosingOneAnswer(cell: MemoryLockCell, id: string) {
     },
     describe: () => memory.describe(),
   };
+  const elector = new LeaderElector(lock, {
+    clock,
+    random: () => 0,
+    onStartedLeading: (signal) =>
+      new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(), { once: true })
+      ),
+  });
+  const controller = new AbortController();
+  const run = elector.run(controller.signal);
+  await clock.advance(0);
+  assert.equal(elector.isLeader(), true);
+  lose = true;
+  await clock.advance(2_000);
+  await inFlight.promise;
   return {
-    lock,
-    /** Loses the answer of the next update; resolves when that update is in flight. */
-    loseNextAnswer: () => {
-      loseNext = true;
-      inFlight = Promise.withResolvers<void>();
-      return inFlight.promise;
+    stop: () => {
+      controller.abort("SIGTERM");
+      return run;
     },
   };
 }
@@ -326,24 +339,8 @@ function lockLosingOneAnswer(cell: MemoryLockCell, id: string) {
 Deno.test("a stop that cuts short a renewal whose answer was lost still releases the lease", async () => {
   const clock = new FakeClock();
   const cell = new MemoryLockCell();
-  const { lock, loseNextAnswer } = lockLosingOneAnswer(cell, "a");
-  const a = new LeaderElector(lock, {
-    clock,
-    random: () => 0,
-    onStartedLeading: (signal) =>
-      new Promise<void>((resolve) =>
-        signal.addEventListener("abort", () => resolve(), { once: true })
-      ),
-  });
-  const stop = new AbortController();
-  const run = a.run(stop.signal);
-  await clock.advance(0);
-  assert.equal(a.isLeader(), true);
-  const renewing = loseNextAnswer();
-  await clock.advance(2_000);
-  await renewing;
-  stop.abort("SIGTERM");
-  assert.deepEqual(await run, { type: "stopped" });
+  const a = await leaderWithLostRenewal(cell, clock);
+  assert.deepEqual(await a.stop(), { type: "stopped" });
   assert.equal(cell.current!.record.holderIdentity, "", "released, not left to expire");
   assert.equal(cell.current!.record.leaseDurationSeconds, 1);
 });
@@ -351,21 +348,7 @@ Deno.test("a stop that cuts short a renewal whose answer was lost still releases
 Deno.test("a stopping leader leaves alone a lease that another candidate holds", async () => {
   const clock = new FakeClock();
   const cell = new MemoryLockCell();
-  const { lock, loseNextAnswer } = lockLosingOneAnswer(cell, "a");
-  const a = new LeaderElector(lock, {
-    clock,
-    random: () => 0,
-    onStartedLeading: (signal) =>
-      new Promise<void>((resolve) =>
-        signal.addEventListener("abort", () => resolve(), { once: true })
-      ),
-  });
-  const stop = new AbortController();
-  const run = a.run(stop.signal);
-  await clock.advance(0);
-  const renewing = loseNextAnswer();
-  await clock.advance(2_000);
-  await renewing;
+  const a = await leaderWithLostRenewal(cell, clock);
   // Meanwhile another candidate took the lease (this leader's renewals stalled).
   const taken = {
     holderIdentity: "b",
@@ -375,7 +358,6 @@ Deno.test("a stopping leader leaves alone a lease that another candidate holds",
     leaseTransitions: 1,
   };
   cell.write(taken);
-  stop.abort("SIGTERM");
-  assert.deepEqual(await run, { type: "stopped" });
+  assert.deepEqual(await a.stop(), { type: "stopped" });
   assert.deepEqual(cell.current!.record, taken, "b's lease is untouched");
 });
