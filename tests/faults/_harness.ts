@@ -278,10 +278,11 @@ export class VigilPair {
     return lines.join("\n");
   }
 
-  /** The last log lines of every incarnation. */
-  logs(lines = 40): string {
-    return this.incarnations.map((i) =>
-      `--- ${i.replica}@${i.startedAt} ---\n` + i.vigil.vigil.lines.slice(-lines).join("\n")
+  /** The last log lines of every incarnation, or of those `which` picks. */
+  logs(lines = 40, which: (i: Incarnation) => boolean = () => true): string {
+    return this.incarnations.filter(which).map((i) =>
+      `--- ${i.replica}@${i.startedAt} exit=${JSON.stringify(i.exit ?? null)} ---\n` +
+      i.vigil.vigil.lines.slice(-lines).join("\n")
     ).join("\n");
   }
 

@@ -302,7 +302,11 @@ export async function checkInvariants(
   // Converged once is not enough if something is still undoing it.
   problems.push(...await convergenceProblems(plane, namespace));
   if (problems.length > 0) {
-    throw new Error(`Invariants broken:\n${problems.join("\n")}\n${pair.summary()}`);
+    throw new Error(
+      `Invariants broken:\n${problems.join("\n")}\n${pair.summary()}\n${
+        pair.logs(25, (i) => i.exit !== undefined && !i.exit.planned)
+      }`,
+    );
   }
   return { convergeMs, settleMs };
 }
