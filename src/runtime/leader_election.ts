@@ -37,6 +37,7 @@ import { getLogger, type Logger } from "../observability/log.ts";
 import { type Clock, realClock } from "./clock.ts";
 import type { LeaderElectionRecord, ResourceLock } from "./resource_lock.ts";
 import type { StartOptions } from "./runnable.ts";
+import { withDeadline } from "./with_deadline.ts";
 
 /**
  * The abort reason of leader work whose lease was lost: stop at once, with no
@@ -320,19 +321,10 @@ export class LeaderElector {
    * Bounded by the renew deadline.
    */
   async #release(): Promise<void> {
-    const deadline = new AbortController();
-    const timer = this.#clock.setTimeout(
-      () => deadline.abort(new Error("renew deadline passed")),
-      this.#o.renewDeadlineMs,
-    );
-    try {
-      const current = await this.#lock.get(deadline.signal);
-      if (current.record.holderIdentity !== this.#lock.identity) {
-        this.#log.info("not releasing the lease: another candidate holds it", {
-          holder: current.record.holderIdentity,
-        });
-        return;
-      }
+    const outcome = await withDeadline(async (signal) => {
+      const current = await this.#lock.get(signal);
+      const holder = current.record.holderIdentity;
+      if (holder !== this.#lock.identity) return { released: false, holder };
       const now = this.#clock.now();
       await this.#lock.update({
         holderIdentity: "",
@@ -340,12 +332,18 @@ export class LeaderElector {
         acquireTimeMs: now,
         renewTimeMs: now,
         leaseTransitions: current.record.leaseTransitions,
-      }, deadline.signal);
-      this.#log.info("released the lease");
-    } catch (err) {
+      }, signal);
+      return { released: true, holder };
+    }, { timeoutMs: this.#o.renewDeadlineMs, clock: this.#clock });
+    if (outcome.type !== "done") {
+      const err = outcome.type === "failed" ? outcome.error : outcome.reason;
       this.#log.warn("cannot release the lease; it will expire", { err });
-    } finally {
-      this.#clock.clearTimeout(timer);
+    } else if (outcome.value.released) {
+      this.#log.info("released the lease");
+    } else {
+      this.#log.info("not releasing the lease: another candidate holds it", {
+        holder: outcome.value.holder,
+      });
     }
   }
 
